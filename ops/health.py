@@ -1,0 +1,88 @@
+"""Checks behind /health: each returns (ok, detail) and never raises."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from ops.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+Check = Callable[[], Awaitable[tuple[bool, str]]]
+
+
+def database() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True, connection.vendor
+    except Exception as exc:
+        logger.warning("Health: database unreachable: %s", exc)
+        return False, f"unreachable: {exc.__class__.__name__}"
+
+
+async def _layer_round_trip() -> None:
+    layer = get_channel_layer()
+    channel = await layer.new_channel("health.")
+    await layer.send(channel, {"type": "health.ping"})
+    message = await layer.receive(channel)
+    if message.get("type") != "health.ping":
+        raise RuntimeError("channel layer returned a different message")
+
+
+async def channel_layer() -> tuple[bool, str]:
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    try:
+        await asyncio.wait_for(_layer_round_trip(), timeout=2)
+        return True, backend
+    except Exception as exc:
+        logger.warning("Health: channel layer failed: %r", exc)
+        return False, f"{backend} failed: {exc.__class__.__name__}"
+
+
+def worker() -> tuple[bool, str]:
+    try:
+        last_seen = WorkerHeartbeat.objects.order_by("-last_seen").values_list(
+            "last_seen", flat=True
+        )[:1]
+        last = next(iter(last_seen), None)
+    except Exception as exc:
+        return False, f"unknown: {exc.__class__.__name__}"
+    if last is None:
+        return False, "no worker has reported; start `manage.py db_worker`"
+    age = timezone.now() - last
+    if age > timedelta(seconds=settings.WORKER_STALE_SECONDS):
+        return False, f"last heartbeat {age.total_seconds():.0f}s ago"
+    return True, f"heartbeat {age.total_seconds():.1f}s ago"
+
+
+def model_provider() -> tuple[bool, str]:
+    from llm.health import provider_status
+
+    try:
+        return provider_status()
+    except Exception as exc:
+        return False, f"failed: {exc.__class__.__name__}"
+
+
+CHECKS: dict[str, Check] = {
+    "database": sync_to_async(database),
+    "channel_layer": channel_layer,
+    "worker": sync_to_async(worker),
+    "model_provider": sync_to_async(model_provider),
+}
+
+
+async def run_all() -> dict[str, dict[str, str]]:
+    results = {}
+    for name, check in CHECKS.items():
+        ok, detail = await check()
+        results[name] = {"status": "ok" if ok else "down", "detail": detail}
+    return results

@@ -1,0 +1,173 @@
+"""`manage.py db_worker`, django-tasks-db's worker, made to run many tasks at once.
+
+The stock worker runs one task at a time and sleeps a second between polls. Replies
+stream for many seconds each, so here one thread claims tasks (with the stock claiming
+code and row locks, so several processes still share the queue safely) and hands each to a
+pool of threads. It polls often but cheaply: a plain read first, the exclusive claim only
+when something is ready. A side thread keeps a heartbeat row fresh and runs the periodic
+jobs named in `settings.WORKER_PERIODIC_JOBS` (such as sweeping replies whose worker died).
+"""
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import FrameType
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.db.utils import OperationalError
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django_tasks_db.management.commands.db_worker import Command as StockCommand
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+from ops.models import WorkerHeartbeat
+
+logger = logging.getLogger("django_tasks_db")
+
+
+class ConcurrentWorker(Worker):
+    def __init__(self, *, threads: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.threads = threads
+        self.slots = threading.BoundedSemaphore(threads)
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="task")
+        self.in_flight = 0
+        self._lock = threading.Lock()
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        if not self.running:
+            logger.warning("Second %s: stopping now.", signal.strsignal(signum))
+            self.reset_signals()
+            os._exit(1)
+        logger.warning(
+            "Received %s: finishing %d running task(s); press Ctrl+C again to stop now.",
+            signal.strsignal(signum),
+            self.in_flight,
+        )
+        self.running = False
+
+    def ready_tasks(self):
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        if self.excluded_queue_names:
+            tasks = tasks.exclude(queue_name__in=self.excluded_queue_names)
+        return tasks
+
+    def claim_next(self) -> DBTaskResult | None:
+        tasks = self.ready_tasks()
+        # A plain read costs nothing under WAL or MVCC; the exclusive claim below would
+        # block writers on SQLite, so it is only taken when there is work.
+        if not tasks.exists():
+            return None
+        try:
+            with exclusive_transaction(tasks.db):
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+                return task_result
+        except OperationalError as exc:
+            if is_locked_database_exception(exc):
+                return None
+            raise
+
+    def run(self) -> None:
+        logger.info("Worker %s started with %d threads", self.worker_id, self.threads)
+        threading.Thread(target=self.keep_alive, name="heartbeat", daemon=True).start()
+        while self.running:
+            if not self.slots.acquire(timeout=0.5):
+                continue
+            close_old_connections()
+            task_result = self.claim_next()
+            if task_result is None:
+                self.slots.release()
+                if self.batch and self.in_flight == 0:
+                    break  # --batch: the queue is drained and nothing is running
+                time.sleep(self.interval)
+                continue
+            with self._lock:
+                self.in_flight += 1
+            self.pool.submit(self.run_in_thread, task_result)
+        self.pool.shutdown(wait=True)
+        WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+        logger.info("Worker %s stopped", self.worker_id)
+
+    def run_in_thread(self, task_result: DBTaskResult) -> None:
+        try:
+            self.run_task(task_result)
+        finally:
+            # Hand the connection back (to the pool, on PostgreSQL) between tasks.
+            connection.close()
+            with self._lock:
+                self.in_flight -= 1
+            self.slots.release()
+
+    def keep_alive(self) -> None:
+        jobs = {import_string(path): every for path, every in settings.WORKER_PERIODIC_JOBS.items()}
+        last_run = dict.fromkeys(jobs, 0.0)
+        while self.running:
+            try:
+                self.beat()
+                for job, every in jobs.items():
+                    if time.monotonic() - last_run[job] >= every:
+                        last_run[job] = time.monotonic()
+                        job()
+            except Exception:
+                logger.exception("Worker heartbeat or periodic job failed; will try again")
+            finally:
+                connection.close()
+            time.sleep(settings.WORKER_HEARTBEAT_SECONDS)
+
+    def beat(self) -> None:
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={
+                "hostname": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "threads": self.threads,
+                "running_tasks": self.in_flight,
+                "last_seen": timezone.now(),
+            },
+        )
+
+
+class Command(StockCommand):
+    help = "Run the background worker: many tasks at once, with a heartbeat."
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=settings.WORKER_THREADS,
+            help="Tasks run at once by this process (default: %(default)s)",
+        )
+        parser.set_defaults(interval=settings.WORKER_POLL_INTERVAL, reload=False)
+
+    def handle(self, *, verbosity: int, threads: int, **options) -> None:
+        self.configure_logging(verbosity)
+        if threads < 1:
+            sys.exit("--threads must be at least 1")
+        queue_names = options["queue_name"].split(",")
+        excluded = options["exclude_queues"].split(",") if options["exclude_queues"] else []
+        worker = ConcurrentWorker(
+            threads=threads,
+            queue_names=queue_names,
+            interval=options["interval"],
+            batch=options["batch"],
+            backend_name=options["backend_name"],
+            startup_delay=options["startup_delay"],
+            max_tasks=None,
+            worker_id=options["worker_id"],
+            excluded_queue_names=excluded,
+        )
+        worker.configure_signals()
+        worker.run()
