@@ -28,7 +28,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}! Ask your tutor anything.")
         return redirect("home")
-    return render(request, "accounts/sign_up.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "accounts/sign_up.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 class LoginView(auth_views.LoginView):

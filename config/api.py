@@ -27,7 +27,9 @@ def _error_title(exc: Exception) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error reads `{"error": short title, "detail": specifics}`."""
     if isinstance(exc, UserFacingError):
-        headers = {"Retry-After": "60"} if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS else {}
+        headers = (
+            {"Retry-After": "60"} if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS else {}
+        )
         return Response(
             {"error": exc.user_message, "detail": exc.detail},
             status=exc.status_code,

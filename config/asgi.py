@@ -12,10 +12,30 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.websocket import websocket_stack  # noqa: E402
+from ops.events import bind_running_loop  # noqa: E402
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }
 )
+
+
+async def application(scope, receive, send):
+    # Threads of this process (sync views, in-process task threads) publish events
+    # through the loop that serves the sockets.
+    bind_running_loop()
+    if scope["type"] == "lifespan":
+        return await _lifespan(receive, send)
+    return await router(scope, receive, send)
+
+
+async def _lifespan(receive, send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

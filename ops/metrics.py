@@ -22,15 +22,15 @@ class ProductCollector(Collector):
         yield GaugeMetricFamily("coach_worker_running_tasks", "Tasks running in each worker")
 
     def collect(self):
-        tasks = GaugeMetricFamily(
-            "coach_tasks", "Background tasks by status", labels=["status"]
-        )
+        tasks = GaugeMetricFamily("coach_tasks", "Background tasks by status", labels=["status"])
         for row in DBTaskResult.objects.values("status").annotate(n=Count("id")):
             tasks.add_metric([row["status"]], row["n"])
         yield tasks
 
         workers = GaugeMetricFamily(
-            "coach_worker_heartbeat_age_seconds", "Seconds since each worker reported", labels=["worker"]
+            "coach_worker_heartbeat_age_seconds",
+            "Seconds since each worker reported",
+            labels=["worker"],
         )
         running = GaugeMetricFamily(
             "coach_worker_running_tasks", "Tasks running in each worker", labels=["worker"]
