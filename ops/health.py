@@ -72,17 +72,26 @@ def model_provider() -> tuple[bool, str]:
         return False, f"failed: {exc.__class__.__name__}"
 
 
+# A probe must answer quickly even when a component hangs (a database that accepts no
+# connections makes the pool wait its full timeout), so each check has a deadline.
+CHECK_TIMEOUT_SECONDS = 3.0
+
 CHECKS: dict[str, Check] = {
-    "database": sync_to_async(database),
+    "database": sync_to_async(database, thread_sensitive=False),
     "channel_layer": channel_layer,
-    "worker": sync_to_async(worker),
-    "model_provider": sync_to_async(model_provider),
+    "worker": sync_to_async(worker, thread_sensitive=False),
+    "model_provider": sync_to_async(model_provider, thread_sensitive=False),
 }
 
 
+async def _run(check: Check) -> dict[str, str]:
+    try:
+        ok, detail = await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        ok, detail = False, f"no answer within {CHECK_TIMEOUT_SECONDS:.0f}s"
+    return {"status": "ok" if ok else "down", "detail": detail}
+
+
 async def run_all() -> dict[str, dict[str, str]]:
-    results = {}
-    for name, check in CHECKS.items():
-        ok, detail = await check()
-        results[name] = {"status": "ok" if ok else "down", "detail": detail}
-    return results
+    results = await asyncio.gather(*(_run(check) for check in CHECKS.values()))
+    return dict(zip(CHECKS, results, strict=True))

@@ -1,0 +1,75 @@
+import pytest
+from rest_framework.test import APIClient
+
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_jwt_obtain_then_me(alice):
+    client = APIClient()
+    tokens = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+    ).json()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+
+    me = client.get("/api/v1/me").json()
+
+    assert me["username"] == "alice"
+    assert me["profile"] == {"native_language": "es", "target_language": "en", "level": "B1"}
+
+
+def test_jwt_refresh_gives_a_working_access_token(alice):
+    client = APIClient()
+    tokens = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+    ).json()
+
+    refreshed = client.post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]})
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {refreshed.json()['access']}")
+
+    assert refreshed.status_code == 200
+    assert client.get("/api/v1/me").json()["username"] == "alice"
+
+
+def test_wrong_password_gets_401_in_the_error_shape(alice):
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "wrong"}, format="json"
+    )
+
+    assert response.status_code == 401
+    assert set(response.json()) == {"error", "detail"}
+
+
+def test_me_requires_authentication():
+    response = APIClient().get("/api/v1/me")
+
+    assert response.status_code == 401
+    assert response.json()["error"]
+
+
+def test_garbage_token_is_refused(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_me_updates_profile_and_validates(api):
+    ok = api.patch("/api/v1/me", {"level": "C2"}, format="json")
+    bad = api.patch("/api/v1/me", {"level": "Z9"}, format="json")
+
+    assert ok.status_code == 200 and ok.json()["profile"]["level"] == "C2"
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "Invalid input"
+    assert "level" in bad.json()["detail"]
+
+
+def test_schema_and_swagger_are_served_locally(client):
+    schema = client.get("/api/schema/")
+    docs = client.get("/api/docs/")
+
+    assert schema.status_code == 200
+    assert b"/api/v1/me" in schema.content
+    assert docs.status_code == 200
+    assert b"https://" not in docs.content

@@ -1,0 +1,54 @@
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from ops.management.commands.db_worker import ConcurrentWorker
+from ops.models import WorkerHeartbeat
+from ops.tests import sample_tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def batch_worker(threads: int, worker_id: str = "test-worker") -> ConcurrentWorker:
+    return ConcurrentWorker(
+        threads=threads,
+        queue_names=["*"],
+        interval=0.01,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+
+
+def test_one_worker_process_runs_tasks_concurrently():
+    sample_tasks.rendezvous.reset()
+    results = [sample_tasks.meet_two_others.enqueue() for _ in range(3)]
+
+    batch_worker(threads=3).run()
+
+    rows = DBTaskResult.objects.filter(id__in=[r.id for r in results])
+    assert sorted(rows.values_list("status", flat=True)) == ["SUCCESSFUL"] * 3
+    thread_names = {row.return_value for row in rows}
+    assert len(thread_names) == 3
+
+
+def test_a_failing_task_is_recorded_and_the_worker_goes_on():
+    failing = sample_tasks.explode.enqueue()
+
+    batch_worker(threads=2).run()
+
+    failing.refresh()
+    assert failing.status == "FAILED"
+    assert "boom" in failing.errors[0].traceback
+
+
+def test_worker_reports_a_heartbeat_and_removes_it_on_exit():
+    worker = batch_worker(threads=1, worker_id="beating")
+    worker.beat()
+    assert WorkerHeartbeat.objects.get(worker_id="beating").threads == 1
+
+    worker.run()
+
+    assert not WorkerHeartbeat.objects.filter(worker_id="beating").exists()
