@@ -34,7 +34,7 @@ async def open_socket(path: str = "/ws/events/", headers=()):
 
 
 async def test_anonymous_socket_is_refused():
-    communicator, connected, code = await open_socket()
+    _, connected, code = await open_socket()
 
     assert not connected
     assert code == 4401
@@ -75,7 +75,7 @@ async def test_jwt_in_query_string_opens_the_socket():
 
 
 async def test_forged_jwt_is_refused():
-    communicator, connected, code = await open_socket("/ws/events/?token=eyJhbGciOi.forged.x")
+    _, connected, code = await open_socket("/ws/events/?token=eyJhbGciOi.forged.x")
 
     assert not connected
     assert code == 4401
