@@ -154,6 +154,12 @@ class Command(StockCommand):
 
     def handle(self, *, verbosity: int, threads: int, **options) -> None:
         self.configure_logging(verbosity)
+        if "InMemory" in settings.CHANNEL_LAYERS["default"]["BACKEND"]:
+            logger.warning(
+                "The channel layer is in-memory: live replies from this separate worker reach "
+                "no browser (they still appear on reload). Set REDIS_URL, or run "
+                "`manage.py serve`, which runs the worker inside the web process."
+            )
         if threads < 1:
             sys.exit("--threads must be at least 1")
         queue_names = options["queue_name"].split(",")
