@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 
 from accounts.services import learner_sign_up
 
+pytest_plugins = ["llm.testing.fixtures"]
+
 PASSWORD = "correct-horse-battery-staple"
 
 _real_connect = socket.socket.connect

