@@ -13,6 +13,7 @@ api_v1 = [
     path("auth/token/", TokenObtainPairView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("me", MeView.as_view(), name="me"),
+    path("", include("conversations.api_urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,186 @@
+"""REST under /api/v1/conversations/: parse, authorise (selectors), call one service, shape.
+
+Replies are generated in the background: posting answers 202 with the stored learner
+message and the pending reply, whose text then streams over /ws/conversations/<id>/.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import PageNumberPagination
+from conversations import selectors, services
+from conversations.serializers import (
+    CancelledSerializer,
+    ConversationCreateInput,
+    ConversationListItemSerializer,
+    ConversationRenameInput,
+    ConversationSerializer,
+    ErrorSerializer,
+    MessagePostInput,
+    PostedSerializer,
+    ReplySerializer,
+)
+
+IDEMPOTENCY_KEY_MAX = 64
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name="Idempotency-Key",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        f"Up to {IDEMPOTENCY_KEY_MAX} characters, unique per request you mean. "
+        "A retried request with the same key returns the first result instead of a duplicate."
+    ),
+)
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    texts = {
+        400: "Invalid input",
+        404: "No such conversation for this account (another learner's looks the same)",
+        409: "Not possible now (a reply is running, nothing to cancel, conversation ended)",
+        413: "Message too long",
+        429: "Daily allowance of tutor replies used up",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
+
+
+def idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise exceptions.ValidationError(
+            {"Idempotency-Key": f"At most {IDEMPOTENCY_KEY_MAX} characters."}
+        )
+    return key
+
+
+def conversation_response(request: Request, conversation_id: int, code: int) -> Response:
+    conversation = selectors.conversation_get_for(request.user, conversation_id)
+    return Response(ConversationSerializer(conversation).data, status=code)
+
+
+class ConversationListView(generics.GenericAPIView):
+    pagination_class = PageNumberPagination
+    serializer_class = ConversationListItemSerializer
+
+    def get_queryset(self):
+        return selectors.conversation_list_for(self.request.user)
+
+    @extend_schema(
+        summary="Your conversations, newest activity first",
+        responses=ConversationListItemSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Start a conversation with a first message",
+        request=ConversationCreateInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: ConversationSerializer, **errors(400, 413, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        incoming = ConversationCreateInput(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        conversation = services.conversation_create(
+            owner=request.user, client_id=idempotency_key(request), **incoming.validated_data
+        )
+        return conversation_response(request, conversation.pk, status.HTTP_201_CREATED)
+
+
+class ConversationDetailView(APIView):
+    @extend_schema(
+        summary="A conversation with all its messages",
+        responses={200: ConversationSerializer, **errors(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return conversation_response(request, pk, status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Rename a conversation",
+        request=ConversationRenameInput,
+        responses={200: ConversationSerializer, **errors(400, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        incoming = ConversationRenameInput(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.conversation_rename(conversation=conversation, **incoming.validated_data)
+        return conversation_response(request, pk, status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Delete a conversation and all its messages",
+        responses={204: None, **errors(404)},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        services.conversation_delete(conversation=conversation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessagePostView(APIView):
+    @extend_schema(
+        summary="Send a message; the reply is generated in the background",
+        description=(
+            "Returns at once with the stored message and the pending reply; the reply's "
+            "text streams over the conversation's websocket. Refused with 409 while the "
+            "previous reply is still being written (wait for it, or cancel it)."
+        ),
+        request=MessagePostInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: PostedSerializer, **errors(400, 404, 409, 413, 429)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        incoming = MessagePostInput(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        message, reply = services.message_post(
+            conversation=conversation,
+            author=request.user,
+            client_id=idempotency_key(request),
+            **incoming.validated_data,
+        )
+        data = PostedSerializer({"message": message, "reply": reply}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+class RegenerateView(APIView):
+    @extend_schema(
+        summary="Write the last reply again (also retries a failed reply)",
+        request=None,
+        responses={202: ReplySerializer, **errors(404, 409, 429)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        reply = services.reply_regenerate(conversation=conversation, author=request.user)
+        return Response(ReplySerializer({"reply": reply}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CancelView(APIView):
+    @extend_schema(
+        summary="Stop the reply being written, keeping what it produced",
+        request=None,
+        responses={200: CancelledSerializer, **errors(404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        reply = services.reply_cancel(conversation=conversation)
+        return Response(CancelledSerializer({"message": reply}).data)
+
+
+class EndView(APIView):
+    @extend_schema(
+        summary="End the conversation (no more messages; its analysis completes)",
+        request=None,
+        responses={200: ConversationSerializer, **errors(404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        services.conversation_end(conversation=conversation)
+        return conversation_response(request, pk, status.HTTP_200_OK)

@@ -1,0 +1,121 @@
+"""`/ws/conversations/<id>/`: one conversation, live, for its owner (docs/websocket-protocol.md).
+
+The socket joins the conversation's group before it accepts, and answers `resume` from
+the database after that: an event published before the join is already in the rows it
+reads, one published after reaches the socket, so nothing falls between the two.
+Database work runs in the shared thread pool, not the single thread Channels uses by
+default, so one slow query does not hold up every socket of the process.
+"""
+
+from channels.db import database_sync_to_async
+
+from config.errors import UserFacingError
+from conversations import events, selectors, services
+from conversations.models import TaskType
+from ops.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, ProductJsonConsumer
+
+CLIENT_ID_MAX = 64
+
+
+def in_pool(func):
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
+class ConversationConsumer(ProductJsonConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
+        if not await in_pool(selectors.conversation_is_owned)(user, self.conversation_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.group = events.group_name(self.conversation_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        handler = {
+            "resume": self.on_resume,
+            "message.send": self.on_message_send,
+            "reply.cancel": self.on_reply_cancel,
+            "ping": self.on_ping,
+        }.get(content["type"])
+        if handler is None:
+            await self.send_error(f"Unknown event type {content['type']!r}")
+            return
+        try:
+            await handler(content)
+        except UserFacingError as exc:
+            await self.send_json(
+                {"type": "error", "error": exc.user_message, "status": exc.status_code}
+            )
+
+    # -- client frames ---------------------------------------------------------------
+
+    async def on_resume(self, content: dict) -> None:
+        after_seq = content.get("after_seq", 0)
+        if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
+            await self.send_error('"after_seq" must be a whole number, 0 or more')
+            return
+        replay, last_seq = await in_pool(_replay)(self.conversation_id, after_seq)
+        for event in replay:
+            await self.send_json(event)
+        await self.send_json({"type": "resume.done", "seq": last_seq})
+
+    async def on_message_send(self, content: dict) -> None:
+        text, task_type = content.get("text"), content.get("task_type")
+        client_id = content.get("client_id") or ""
+        if not isinstance(text, str):
+            await self.send_error('"text" must be a string')
+        elif task_type is not None and task_type not in TaskType.values:
+            await self.send_error(f'"task_type" must be one of {", ".join(TaskType.values)}')
+        elif not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX:
+            await self.send_error(f'"client_id" must be a string of at most {CLIENT_ID_MAX}')
+        else:
+            # The new messages come back as `message.created` events, like any post.
+            await in_pool(_post)(
+                self.scope["user"], self.conversation_id, text, task_type, client_id
+            )
+
+    async def on_reply_cancel(self, content: dict) -> None:
+        seq = content.get("seq")
+        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool)):
+            await self.send_error('"seq" must be a whole number')
+            return
+        await in_pool(_cancel)(self.scope["user"], self.conversation_id, seq)
+
+    async def on_ping(self, content: dict) -> None:
+        await self.send_json({"type": "pong"})
+
+    # -- group events ----------------------------------------------------------------
+
+    async def conversation_event(self, message: dict) -> None:
+        await self.send_json(message["event"])
+
+
+def _replay(conversation_id: int, after_seq: int) -> tuple[list[dict], int]:
+    messages = list(selectors.messages_after(conversation_id, after_seq))
+    highest = messages[-1].seq if messages else after_seq
+    return [events.message_created(m) for m in messages], highest
+
+
+def _post(user, conversation_id: int, text: str, task_type: str | None, client_id: str) -> None:
+    conversation = selectors.conversation_get_for(user, conversation_id)
+    services.message_post(
+        conversation=conversation,
+        author=user,
+        text=text,
+        task_type=task_type,
+        client_id=client_id,
+    )
+
+
+def _cancel(user, conversation_id: int, seq: int | None) -> None:
+    conversation = selectors.conversation_get_for(user, conversation_id)
+    services.reply_cancel(conversation=conversation, seq=seq)

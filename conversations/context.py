@@ -1,0 +1,117 @@
+"""The prompt for a reply: the task profile's system prompt, a rolling summary of the
+turns that no longer fit, then the newest turns that fit the profile's token budget.
+
+Each message's token count is computed once and cached on its row, and the history is
+read newest first in small pages until the budget is spent, so building a context costs
+the size of the window, not the length of the conversation. The turns that fell out are
+summarised in the background (`conversations.tasks.summarise_conversation`) and the
+stored summary stands in for them from then on.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q
+
+import llm
+from conversations.models import Conversation, Message, Role, Status
+
+PAGE = 40
+# Tokens kept free for the framing a provider adds around the messages.
+FRAMING_RESERVE = 8
+SUMMARY_NOTE = "Summary of the earlier part of this conversation (for context only):\n"
+
+
+@dataclass
+class Window:
+    turns: list[dict[str, str]]
+    # Highest seq left out of the window (0 when everything fits).
+    cut_seq: int
+
+
+def build_prompt(reply: Message) -> list[dict[str, str]]:
+    """The messages to send the model for `reply`, within the profile's context budget."""
+    conversation = reply.conversation
+    task = reply.task_type
+    instructions = system_prompt(task, conversation.owner)
+    if conversation.summary:
+        # One system message: some chat templates accept only one.
+        instructions += "\n\n" + SUMMARY_NOTE + conversation.summary
+    system = {"role": "system", "content": instructions}
+    budget = llm.get_profile(task).context_budget - FRAMING_RESERVE
+    window = newest_turns(reply, budget=budget - llm.count_tokens(task, [system]))
+    _summary_request_if_due(conversation, window.cut_seq)
+    return [system, *window.turns]
+
+
+def system_prompt(task: str, user) -> str:
+    profile = getattr(user, "profile", None)
+    if profile is None:
+        return llm.system_prompt(task)
+    return llm.system_prompt(
+        task,
+        learner_native_language=profile.get_native_language_display(),
+        learner_target_language=profile.get_target_language_display(),
+        learner_level=profile.level,
+    )
+
+
+def history(conversation_id: int, *, before_seq: int):
+    """The messages a model may see: learner messages and replies that produced text,
+    without replies that were replaced by a regenerated one."""
+    return (
+        Message.objects.filter(conversation_id=conversation_id, seq__lt=before_seq)
+        .filter(Q(role=Role.USER) | Q(status__in=[Status.COMPLETE, Status.CANCELLED]))
+        .exclude(superseded=True)
+        .exclude(content="")
+    )
+
+
+def newest_turns(reply: Message, *, budget: int) -> Window:
+    """The newest messages before `reply` that fit `budget` tokens, oldest first."""
+    taken: list[dict[str, str]] = []
+    rows = history(reply.conversation_id, before_seq=reply.seq).order_by("-seq")
+    start = 0
+    while True:
+        page = list(rows.only("pk", "seq", "role", "content", "token_count")[start : start + PAGE])
+        _count_missing(reply.task_type, page)
+        for message in page:
+            cost = message.token_count or 0
+            if cost > budget:
+                if not taken:  # the learner's own message always goes in, cut to fit
+                    taken.append(_truncated(message, budget))
+                    continue
+                return Window(turns=taken[::-1], cut_seq=message.seq)
+            budget -= cost
+            taken.append({"role": message.role, "content": message.content})
+        if len(page) < PAGE:
+            return Window(turns=taken[::-1], cut_seq=0)
+        start += PAGE
+
+
+def _count_missing(task: str, messages: list[Message]) -> None:
+    missing = [m for m in messages if m.token_count is None]
+    for message in missing:
+        message.token_count = llm.count_tokens(
+            task, [{"role": message.role, "content": message.content}]
+        )
+    if missing:
+        Message.objects.bulk_update(missing, ["token_count"])
+
+
+def _truncated(message: Message, budget: int) -> dict[str, str]:
+    share = max(budget, 0) / max(message.token_count or 1, 1)
+    return {"role": message.role, "content": message.content[: int(len(message.content) * share)]}
+
+
+def _summary_request_if_due(conversation: Conversation, cut_seq: int) -> None:
+    """Queue a summary once enough messages have fallen out of the window unsummarised."""
+    if cut_seq - conversation.summary_through_seq < settings.CONTEXT_SUMMARY_MIN_MESSAGES:
+        return
+    advanced = Conversation.objects.filter(
+        pk=conversation.pk, summary_target_seq__lt=cut_seq
+    ).update(summary_target_seq=cut_seq)
+    if advanced:
+        from conversations.tasks import summarise_conversation
+
+        summarise_conversation.enqueue(conversation.pk)

@@ -1,0 +1,61 @@
+"""The events of docs/websocket-protocol.md, built in one place and published to the
+conversation's group. Publishing is at most once: every event carries the `seq` it is
+about, and clients resume from the database when they notice a gap.
+"""
+
+from django.db import transaction
+
+from conversations.models import Conversation, Message
+from conversations.serializers import ConversationRefSerializer, MessageSerializer
+from ops.events import publish
+
+# The channel-layer message type; ConversationConsumer.conversation_event relays it.
+RELAY_TYPE = "conversation.event"
+
+
+def group_name(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def message_created(message: Message) -> dict:
+    return {"type": "message.created", "seq": message.seq, "message": message_data(message)}
+
+
+def reply_delta(*, seq: int, offset: int, text: str, attempt: int) -> dict:
+    return {"type": "reply.delta", "seq": seq, "offset": offset, "text": text, "attempt": attempt}
+
+
+def reply_finished(message: Message) -> dict:
+    """`reply.completed` (complete or cancelled) or `reply.failed`, by the reply's status."""
+    if message.status == "failed":
+        return {
+            "type": "reply.failed",
+            "seq": message.seq,
+            "message": message_data(message),
+            "error": message.error,
+        }
+    return {"type": "reply.completed", "seq": message.seq, "message": message_data(message)}
+
+
+def conversation_updated(conversation: Conversation) -> dict:
+    return {
+        "type": "conversation.updated",
+        "seq": conversation.last_seq,
+        "conversation": ConversationRefSerializer(conversation).data,
+    }
+
+
+def message_data(message: Message) -> dict:
+    return dict(MessageSerializer(message).data)
+
+
+def send(conversation_id: int, *events: dict) -> None:
+    """Publish now, in order (from a worker thread, or after the data is committed)."""
+    for event in events:
+        publish(group_name(conversation_id), {"type": RELAY_TYPE, "event": event})
+
+
+def send_on_commit(conversation_id: int, *events: dict) -> None:
+    """Publish once the surrounding transaction commits, so no client reads ahead of the
+    database; the payloads are built now, from the rows as this transaction wrote them."""
+    transaction.on_commit(lambda: send(conversation_id, *events))

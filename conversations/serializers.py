@@ -1,0 +1,142 @@
+"""The shapes of conversations and messages, shared by the REST API and websocket events."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from conversations.models import Conversation, Message, Mode, TaskType
+from conversations.rendering import render_markdown
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    html = serializers.SerializerMethodField(help_text="Sanitised HTML rendering of `content`.")
+
+    class Meta:
+        model = Message
+        fields = (
+            "id",
+            "seq",
+            "role",
+            "content",
+            "html",
+            "status",
+            "task_type",
+            "model",
+            "prompt_tokens",
+            "completion_tokens",
+            "error",
+            "attempts",
+            "replaces_seq",
+            "superseded",
+            "client_id",
+            "created_at",
+            "completed_at",
+        )
+        read_only_fields = fields
+
+    def get_html(self, message: Message) -> str:
+        return render_markdown(message.content)
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = (
+            "id",
+            "title",
+            "mode",
+            "task_type",
+            "keep_raw_messages",
+            "created_at",
+            "updated_at",
+            "ended_at",
+            "last_seq",
+            "messages",
+        )
+        read_only_fields = fields
+
+
+class ConversationListItemSerializer(serializers.ModelSerializer):
+    message_count = serializers.IntegerField(read_only=True)
+    last_message_preview = serializers.CharField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Conversation
+        fields = (
+            "id",
+            "title",
+            "mode",
+            "task_type",
+            "created_at",
+            "updated_at",
+            "ended_at",
+            "message_count",
+            "last_message_preview",
+        )
+        read_only_fields = fields
+
+
+class ConversationRefSerializer(serializers.ModelSerializer):
+    """The few fields a `conversation.updated` event carries."""
+
+    class Meta:
+        model = Conversation
+        fields = ("id", "title", "ended_at")
+        read_only_fields = fields
+
+
+# --- Input ----------------------------------------------------------------------------
+
+
+class MessageTextField(serializers.CharField):
+    """Message text; its length limit is checked by the service (413, not 400)."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault(
+            "help_text",
+            f"The learner's message (at most {settings.MESSAGE_MAX_CHARS} characters).",
+        )
+        super().__init__(trim_whitespace=True, **kwargs)
+
+
+class ConversationCreateInput(serializers.Serializer):
+    text = MessageTextField()
+    task_type = serializers.ChoiceField(choices=TaskType.choices, default=TaskType.CHAT)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.OPEN)
+    keep_raw_messages = serializers.BooleanField(default=True)
+
+
+class ConversationRenameInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+
+
+class MessagePostInput(serializers.Serializer):
+    text = MessageTextField()
+    task_type = serializers.ChoiceField(
+        choices=TaskType.choices,
+        required=False,
+        help_text="Defaults to the conversation's task type.",
+    )
+
+
+# --- Output wrappers ------------------------------------------------------------------
+
+
+class PostedSerializer(serializers.Serializer):
+    message = MessageSerializer(help_text="The learner's message, stored.")
+    reply = MessageSerializer(help_text="The tutor's reply, pending; it streams over the socket.")
+
+
+class ReplySerializer(serializers.Serializer):
+    reply = MessageSerializer()
+
+
+class CancelledSerializer(serializers.Serializer):
+    message = MessageSerializer(help_text="The reply, cancelled, with what it had produced.")
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="A short sentence for the learner.")
+    detail = serializers.JSONField(help_text="Specifics (field errors, limits).")

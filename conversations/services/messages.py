@@ -1,0 +1,203 @@
+"""Posting learner messages and steering replies: post, regenerate, cancel.
+
+A post stores the learner's message and a pending reply in one transaction, under the
+conversation's row lock (which also hands out the `seq` numbers), and queues the
+generation task with ids only once the rows are committed.
+"""
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+import llm
+from config.errors import Conflict, TooLarge, UserFacingError
+from conversations import events, selectors
+from conversations.models import (
+    RUNNING_STATUSES,
+    Conversation,
+    Message,
+    Role,
+    Status,
+)
+from conversations.tasks import generate_reply
+
+
+class EmptyMessage(UserFacingError):
+    status_code = 400
+    title = "Write a message first"
+
+
+def clean_text(text: str) -> str:
+    """The message as stored; refuses empty and over-long text (413, with the limit)."""
+    text = (text or "").strip()
+    if not text:
+        raise EmptyMessage(detail="The message is empty.")
+    limit = settings.MESSAGE_MAX_CHARS
+    if len(text) > limit:
+        raise TooLarge(
+            f"Your message is too long: keep it under {limit:,} characters.",
+            detail={"limit": limit, "length": len(text)},
+        )
+    return text
+
+
+def message_post(
+    *,
+    conversation: Conversation,
+    author,
+    text: str,
+    task_type: str | None = None,
+    client_id: str = "",
+) -> tuple[Message, Message]:
+    """Store the learner's message and a pending reply, queue the reply; returns both.
+
+    A repeated `client_id` (the Idempotency-Key) returns the first result. While a reply
+    is still being written the post is refused (409): the next reply's context must
+    contain the current one, so learners wait for it or cancel it.
+    """
+    text = clean_text(text)
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        if client_id:
+            replay = _replay(locked, client_id=client_id, text=text)
+            if replay is not None:
+                return replay
+        _ensure_open(locked)
+        _ensure_idle(locked)
+        llm.quota_check(author)
+        return post_locked(
+            locked, text=text, task_type=task_type or locked.task_type, client_id=client_id
+        )
+
+
+def post_locked(
+    conversation: Conversation, *, text: str, task_type: str, client_id: str = ""
+) -> tuple[Message, Message]:
+    """Within the caller's transaction, holding the conversation row."""
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        seq=conversation.last_seq + 1,
+        role=Role.USER,
+        content=text,
+        task_type=task_type,
+        status=Status.COMPLETE,
+        client_id=client_id,
+        created_at=now,
+        completed_at=now,
+    )
+    reply = _pending_reply(conversation, reply_to=message, seq=message.seq + 1, now=now)
+    conversation.last_seq = reply.seq
+    conversation.updated_at = now
+    conversation.save(update_fields=["last_seq", "updated_at"])
+    events.send_on_commit(
+        conversation.pk, events.message_created(message), events.message_created(reply)
+    )
+    enqueue_on_commit(reply)
+    return message, reply
+
+
+def reply_regenerate(*, conversation: Conversation, author) -> Message:
+    """Write the last reply again (also how a failed reply is retried). The new reply gets
+    the next `seq` and names the one it replaces, which is kept but left out of context."""
+    with transaction.atomic():
+        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _ensure_open(locked)
+        _ensure_idle(locked)
+        last = selectors.last_message(locked)
+        if last is None or last.role != Role.ASSISTANT or last.reply_to_id is None:
+            raise Conflict("There is no reply to regenerate", detail="Send a message first.")
+        llm.quota_check(author)
+        now = timezone.now()
+        last.superseded = True
+        last.save(update_fields=["superseded"])
+        reply = _pending_reply(
+            locked, reply_to=last.reply_to, seq=locked.last_seq + 1, now=now, replaces=last
+        )
+        locked.last_seq = reply.seq
+        locked.updated_at = now
+        locked.save(update_fields=["last_seq", "updated_at"])
+        events.send_on_commit(
+            locked.pk, events.message_created(last), events.message_created(reply)
+        )
+        enqueue_on_commit(reply)
+    return reply
+
+
+def reply_cancel(*, conversation: Conversation, seq: int | None = None) -> Message:
+    """Stop the running reply, keeping the text it had stored. The generating worker
+    notices at its next write (or heartbeat) and stops the model."""
+    running = selectors.running_reply(conversation)
+    if running is None or (seq is not None and running.seq != seq):
+        raise Conflict("Nothing to cancel", detail="No reply is being written right now.")
+    cancelled = Message.objects.filter(pk=running.pk, status__in=RUNNING_STATUSES).update(
+        status=Status.CANCELLED, completed_at=timezone.now(), heartbeat_at=None
+    )
+    if not cancelled:
+        raise Conflict("Nothing to cancel", detail="The reply finished in the meantime.")
+    running.refresh_from_db()
+    events.send_on_commit(conversation.pk, events.reply_finished(running))
+    return running
+
+
+def enqueue_on_commit(reply: Message) -> None:
+    transaction.on_commit(lambda: enqueue(reply.pk))
+
+
+def enqueue(reply_id: int) -> None:
+    """Queue generation and note the task on the reply, so the sweeper can tell a reply
+    still waiting in the queue from one whose task was lost."""
+    result = generate_reply.enqueue(reply_id)
+    Message.objects.filter(pk=reply_id, status=Status.PENDING).update(task_id=str(result.id))
+
+
+def _pending_reply(
+    conversation: Conversation,
+    *,
+    reply_to: Message,
+    seq: int,
+    now,
+    replaces: Message | None = None,
+) -> Message:
+    return Message.objects.create(
+        conversation=conversation,
+        seq=seq,
+        role=Role.ASSISTANT,
+        task_type=reply_to.task_type,
+        status=Status.PENDING,
+        reply_to=reply_to,
+        replaces_seq=replaces.seq if replaces else None,
+        created_at=now,
+        queued_at=now,
+    )
+
+
+def _replay(conversation: Conversation, *, client_id: str, text: str):
+    message = Message.objects.filter(
+        conversation=conversation, client_id=client_id, role=Role.USER
+    ).first()
+    if message is None:
+        return None
+    if message.content != text:
+        raise Conflict(
+            "This Idempotency-Key was already used for another message",
+            detail="Use a new key for a new message.",
+        )
+    reply = message.replies.order_by("seq").first()
+    return message, reply
+
+
+def _ensure_open(conversation: Conversation) -> None:
+    if conversation.ended_at is not None:
+        raise Conflict(
+            "This conversation has ended", detail="Start a new conversation to keep practising."
+        )
+
+
+def _ensure_idle(conversation: Conversation) -> None:
+    running = selectors.running_reply(conversation)
+    if running is not None:
+        raise Conflict(
+            "The tutor is still answering",
+            detail=f"Wait for reply {running.seq} to finish, or cancel it.",
+        )
