@@ -1,0 +1,85 @@
+"""Server-rendered pages: the conversation list (home) and the chat page.
+
+The pages render what the learner has now; static/js/chat.js then keeps the chat live over
+the websocket and performs every action through the REST API, so the rules live in one
+place (the services behind the API).
+"""
+
+import html
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.views.decorators.http import require_GET
+
+from config.errors import NotFound
+from conversations import selectors
+from conversations.models import Conversation, TaskType
+from conversations.rendering import render_markdown
+from conversations.serializers import MessageSerializer
+
+CONVERSATIONS_PER_PAGE = 20
+
+
+@login_required
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(selectors.conversation_list_for(request.user), CONVERSATIONS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    for conversation in page.object_list:
+        conversation.preview_text = _plain_preview(conversation.last_message_preview)
+    context = {
+        "page_obj": page,
+        "task_types": TaskType.choices,
+        "max_chars": settings.MESSAGE_MAX_CHARS,
+        "api_url": reverse("api:conversation-list"),
+        # chat.js swaps the placeholder for the id of the conversation it just created.
+        "chat_url_template": reverse("chat", args=[0]).replace("/0/", "/__id__/"),
+    }
+    return render(request, "conversations/list.html", context)
+
+
+@login_required
+@require_GET
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    try:
+        conversation = selectors.conversation_get_for(request.user, conversation_id)
+    except NotFound as error:
+        raise Http404(error.user_message) from error
+    messages = _visible_messages(conversation)
+    labels = dict(TaskType.choices)
+    context = {
+        "conversation": conversation,
+        "chat_messages": [{**m, "task_label": labels.get(m["task_type"], "")} for m in messages],
+        "chat_data": {
+            "conversation": {
+                "id": conversation.id,
+                "title": conversation.title,
+                "task_type": conversation.task_type,
+                "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
+            },
+            "messages": messages,
+            "task_labels": labels,
+        },
+        "task_types": TaskType.choices,
+        "max_chars": settings.MESSAGE_MAX_CHARS,
+        "api_url": reverse("api:conversation", args=[conversation.id]),
+        "ws_url": f"/ws/conversations/{conversation.id}/",
+    }
+    return render(request, "conversations/chat.html", context)
+
+
+def _plain_preview(markdown: str | None) -> str:
+    # Previews show the words, not Markdown syntax (`*the*`, `# Heading`, list markers).
+    text = html.unescape(strip_tags(render_markdown(markdown or "")))
+    return " ".join(text.split())
+
+
+def _visible_messages(conversation: Conversation) -> list[dict]:
+    # A regenerated reply replaces the one it supersedes; the learner sees the newest.
+    queryset = conversation.messages.filter(superseded=False).order_by("seq")
+    return [dict(data) for data in MessageSerializer(queryset, many=True).data]
