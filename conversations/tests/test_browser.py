@@ -1,0 +1,227 @@
+"""A learner in headless Chromium, against the real product running in a subprocess.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright's Python API; Playwright's
+own browser downloads are never used. A missing browser fails the tests: CI installs it.
+"""
+
+import contextlib
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from conversations.tests.browser_support import ProductServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+USERNAME = "maya"
+PASSWORD = "a-long-practice-passphrase"
+SCREENSHOT = Path(settings.BASE_DIR) / "var" / "browser" / "chat.png"
+
+# Streams in about 100 chunks, 50 ms apart: slow enough to reload or stop it half way.
+SLOW_REPLY = (
+    "The present perfect links the past to now. Use it for experiences, for changes that "
+    "matter at this moment, and with since or for when something is still going on. "
+    "Say I have lived here since May, but I lived there in 2019, because that time is over. "
+    "Try one sentence of your own and I will check it."
+)
+SLOW = {"text": SLOW_REPLY, "chunk_size": 3, "delay": 0.05}
+# Markdown to render, and markup that must never run.
+MARKUP_REPLY = (
+    "**Well done!** Your sentence is correct.\n\n"
+    "<script>window.__pwned = 'script'</script>"
+    '<img src="x" onerror="window.__pwned = \'img\'">\n\n'
+    "- has lived\n- since May"
+)
+QUICK = {"text": "Good question.", "chunk_size": 4, "delay": 0.01}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    product = ProductServer(tmp_path_factory.mktemp("product"), script={"default": QUICK})
+    try:
+        product.start()
+        product.manage(
+            "shell",
+            "-c",
+            "from accounts.services import learner_sign_up; "
+            f"learner_sign_up(username={USERNAME!r}, password={PASSWORD!r}, "
+            "email='maya@example.com', native_language='es', target_language='en', level='B1')",
+        )
+        yield product
+    finally:
+        product.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install it (apt-get install chromium, or "
+            "`make browser`) to run the browser tests."
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is missing: `.venv/bin/pip install -e '.[dev]'` installs it.")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(server, browser):
+    """A fresh browser profile, logged in through the log-in page. JavaScript errors fail."""
+    context = browser.new_context(viewport={"width": 1100, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        with server_log_on_failure(server):
+            page.goto(server.url + "/")
+            assert "/accounts/login/" in page.url
+            page.get_by_label("Username").fill(USERNAME)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(server.url + "/")
+        yield page
+        assert errors == [], f"JavaScript errors on the page: {errors}"
+    finally:
+        context.close()
+
+
+@contextlib.contextmanager
+def server_log_on_failure(server: ProductServer):
+    try:
+        yield
+    except BaseException:
+        print(f"----- server output -----\n{server.log()}")
+        raise
+
+
+def start_conversation(page, text: str, task_label: str = "Chat") -> None:
+    page.get_by_label("Your first message").fill(text)
+    page.get_by_label("Task").select_option(label=task_label)
+    page.get_by_label("Your first message").press("Enter")
+    page.wait_for_url(re.compile(r"/conversations/\d+/$"))
+
+
+def wait_for_partial_reply(page) -> str:
+    page.wait_for_function(
+        "() => { const m = document.querySelector('.message.is-assistant.is-streaming');"
+        " return m && m.querySelector('.message-body').textContent.length > 20; }"
+    )
+    return assistant_text(page)
+
+
+def assistant_text(page, index: int = 0) -> str:
+    return page.locator(".message.is-assistant .message-body").nth(index).inner_text().strip()
+
+
+def test_learner_sees_a_streamed_reply_survive_a_reload(server, page):
+    server.script({"default": QUICK, "replies": [SLOW, {**QUICK, "text": MARKUP_REPLY}]})
+    with server_log_on_failure(server):
+        assert page.get_by_text("No conversations yet").is_visible()
+
+        # Ask from the home page; Enter sends and opens the new conversation.
+        start_conversation(page, "How do I use the present perfect?", "Explain step by step")
+        question = page.locator(".message.is-user .message-body").first
+        assert question.inner_text().strip() == "How do I use the present perfect?"
+
+        # The reply streams in: part of it shows before it is complete.
+        partial = wait_for_partial_reply(page)
+        assert SLOW_REPLY.startswith(partial) and len(partial) < len(SLOW_REPLY)
+        page.wait_for_selector("#connection-status[data-state=connected]")
+
+        # Reload in the middle of it: the page comes back with the reply still being written.
+        page.reload()
+        status = page.evaluate(
+            "() => JSON.parse(document.getElementById('chat-data').textContent)"
+            ".messages.find((m) => m.role === 'assistant').status"
+        )
+        assert status in ("pending", "streaming"), "the reload should land mid-reply"
+
+        # ... and it finishes, whole, exactly once.
+        page.wait_for_selector(".message.is-assistant.is-complete", timeout=60_000)
+        assert assistant_text(page) == SLOW_REPLY
+        assert page.locator(".message.is-assistant").count() == 1
+        assert page.locator("#messages").inner_text().count("Try one sentence of your own") == 1
+        assert page.get_by_text("Explain step by step").first.is_visible()
+
+        # A follow-up from the chat page: Markdown renders, markup from the model never runs.
+        composer = page.get_by_label("Your message")
+        composer.fill("I have lived here since May.")
+        composer.press("Enter")
+        page.wait_for_selector(".message.is-assistant.is-complete >> nth=1", timeout=60_000)
+        second = page.locator(".message.is-assistant .message-body").nth(1)
+        assert second.locator("strong").inner_text() == "Well done!"
+        assert second.locator("li").all_inner_texts() == ["has lived", "since May"]
+        assert second.locator("script, img").count() == 0
+        assert page.evaluate("() => window.__pwned === undefined")
+        assert page.locator(".message").count() == 4
+
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT))
+        print(f"Screenshot: {SCREENSHOT}")
+
+
+def test_learner_stops_retries_renames_ends_and_deletes(server, page):
+    failing = {"text": "", "fail_after_chars": 0, "error": "unavailable"}
+    server.script({"default": failing, "replies": [SLOW]})
+    with server_log_on_failure(server):
+        start_conversation(page, "Explain the present perfect, please")
+
+        # Escape stops the reply and keeps what was written.
+        wait_for_partial_reply(page)
+        page.keyboard.press("Escape")
+        page.wait_for_selector(".message.is-assistant.is-cancelled")
+        stopped = assistant_text(page)
+        assert SLOW_REPLY.startswith(stopped) and 0 < len(stopped) < len(SLOW_REPLY)
+        assert page.locator(".message.is-cancelled").get_by_text("Stopped").is_visible()
+
+        # Regenerate; the model fails (after its retries): the reason and a retry show.
+        page.get_by_role("button", name="Regenerate").click()
+        page.wait_for_selector(".message.is-assistant.is-failed", timeout=60_000)
+        assert "try again" in page.locator(".message.is-failed .message-error").inner_text().lower()
+        server.script({"default": QUICK})
+        page.get_by_role("button", name="Try again").click()
+        page.wait_for_selector(".message.is-assistant.is-complete", timeout=60_000)
+        assert page.locator(".message.is-assistant").count() == 1  # replaced, not added
+        assert assistant_text(page) == "Good question."
+
+        # Rename inline: Enter saves, and the new title is there after a reload.
+        page.get_by_role("button", name="Rename conversation").click()
+        page.get_by_label("Conversation title").fill("Present perfect basics")
+        page.get_by_label("Conversation title").press("Enter")
+        page.wait_for_function(
+            "() => document.getElementById('chat-title').textContent === 'Present perfect basics'"
+        )
+        page.reload()
+        assert page.title() == "Present perfect basics · Curiosity Coach"
+
+        # End it: the composer is disabled and says why.
+        page.get_by_role("button", name="End conversation").click()
+        page.get_by_role("dialog").get_by_role("button", name="End conversation").click()
+        page.wait_for_selector("#ended-note:visible")
+        assert page.get_by_label("Your message").is_disabled()
+
+        # Delete it, after confirming, and land on an empty list.
+        page.get_by_role("button", name="Delete").click()
+        page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+        page.wait_for_url(server.url + "/")
+        assert page.get_by_text("Present perfect basics").count() == 0
