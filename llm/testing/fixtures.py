@@ -2,7 +2,8 @@
 
 `scripted_llm` switches every task profile to the scripted provider (LLM_PROVIDER=scripted)
 and returns its controller. Cached replies of earlier tests are out of reach, and retries
-back off in milliseconds so failure tests stay fast.
+back off in milliseconds so failure tests stay fast. `openai_llm` does the same for the
+`openai` provider against a local OpenAI-compatible stub server (real HTTP, no network).
 """
 
 import uuid
@@ -12,6 +13,7 @@ import pytest
 
 from llm.cache import cache_namespace_reset
 from llm.providers.scripted import SCRIPT, Script
+from llm.testing.openai_stub import OpenAIStub
 
 
 @pytest.fixture
@@ -23,3 +25,23 @@ def scripted_llm(settings) -> Iterator[Script]:
     cache_namespace_reset(uuid.uuid4().hex[:12])
     yield SCRIPT
     SCRIPT.reset()
+
+
+@pytest.fixture(scope="session")
+def openai_stub_server() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def openai_llm(settings, openai_stub_server: OpenAIStub) -> OpenAIStub:
+    """Every profile on the `openai` provider, talking HTTP to a local stub server."""
+    settings.LLM_PROVIDER = "openai"
+    settings.LLM_MODEL = "gpt-4o-mini"
+    settings.OPENAI_BASE_URL = openai_stub_server.base_url
+    settings.OPENAI_API_KEY = ""
+    settings.LLM_RETRY_BASE_SECONDS = 0.001
+    openai_stub_server.reset()
+    openai_stub_server.reject_json_schema = False
+    cache_namespace_reset(uuid.uuid4().hex[:12])
+    return openai_stub_server

@@ -1,0 +1,225 @@
+"""Any OpenAI-compatible endpoint (OpenAI, Groq, vLLM, a llama.cpp server, Ollama) through
+langchain-openai's ChatOpenAI.
+
+ChatOpenAI's own retries are off (max_retries=0): the gateway owns retry policy. SDK
+exceptions become `llm.errors` types here; Retry-After travels on the error.
+"""
+
+import email.utils
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+
+from llm import errors
+from llm.providers.base import Provider
+from llm.results import ProviderRequest, ProviderResult, Usage
+from llm.tokens import TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMER, estimate_tokens, tiktoken_encoding
+
+# Structured output methods, best first; an endpoint that rejects one gets the next and
+# the choice is remembered per endpoint and model.
+METHODS = ("json_schema", "function_calling", "json_mode")
+CLIENT_CACHE_SIZE = 64
+
+
+def _retry_after(response: Any) -> float | None:
+    headers = getattr(response, "headers", None) or {}
+    if value := headers.get("retry-after-ms"):
+        try:
+            return float(value) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _transport_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+    """(timeouts, other transport failures) of the HTTP libraries the SDK may use; the
+    openai SDK wraps them, except while a stream is being read."""
+    timeouts: list[type] = []
+    transport: list[type] = []
+    for name in ("httpx", "httpx2"):
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        timeouts.append(module.TimeoutException)
+        transport.append(module.TransportError)
+    return tuple(timeouts), tuple(transport)
+
+
+def translate(exc: Exception) -> errors.LLMError:
+    """An SDK or transport exception as the gateway's typed error."""
+    import openai
+
+    timeouts, transport = _transport_errors()
+    detail = f"{exc.__class__.__name__}: {exc}"[:300]
+    if isinstance(exc, openai.RateLimitError):
+        return errors.ModelRateLimited(detail=detail, retry_after=_retry_after(exc.response))
+    if isinstance(exc, (openai.APITimeoutError, *timeouts)):
+        return errors.ModelTimeout(detail=detail)
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500 or exc.status_code in (408, 409):
+            return errors.ModelUnavailable(detail=detail, retry_after=_retry_after(exc.response))
+        return errors.InvalidModelRequest(detail=detail)
+    if isinstance(exc, (openai.APIConnectionError, *transport)):
+        return errors.ModelUnavailable(detail=detail)
+    if isinstance(exc, openai.APIResponseValidationError | ValueError):
+        # A garbled body (malformed JSON) from an endpoint that answered 200.
+        return errors.ModelUnavailable(detail=detail)
+    return errors.LLMError(detail=detail)
+
+
+class OpenAIProvider(Provider):
+    name = "openai"
+    default_model = "gpt-4o-mini"
+
+    def __init__(self) -> None:
+        self._clients: OrderedDict[tuple, Any] = OrderedDict()
+        self._runnables: OrderedDict[tuple, Any] = OrderedDict()
+        self._methods: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    # -- clients -----------------------------------------------------------------------
+
+    def _chat(self, request: ProviderRequest) -> Any:
+        key = (
+            settings.OPENAI_BASE_URL,
+            settings.OPENAI_API_KEY,
+            request.model,
+            request.temperature,
+            request.max_tokens,
+            request.timeout,
+        )
+        with self._lock:
+            chat = self._clients.get(key)
+            if chat is not None:
+                self._clients.move_to_end(key)
+                return chat
+        from langchain_openai import ChatOpenAI
+
+        chat = ChatOpenAI(
+            model=request.model,
+            base_url=settings.OPENAI_BASE_URL,
+            # Local servers (Ollama, llama.cpp) take no key, but the SDK insists on one.
+            api_key=settings.OPENAI_API_KEY or "no-key",
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
+            timeout=request.timeout,
+            max_retries=0,
+            stream_usage=True,
+        )
+        with self._lock:
+            self._clients[key] = chat
+            while len(self._clients) > CLIENT_CACHE_SIZE:
+                self._clients.popitem(last=False)
+        return chat
+
+    # -- streaming ---------------------------------------------------------------------
+
+    def stream(self, request: ProviderRequest) -> Iterator[str | Usage]:
+        chunks = self._chat(request).stream(request.messages)
+        usage = None
+        try:
+            for chunk in chunks:
+                if chunk.usage_metadata:
+                    meta = chunk.usage_metadata
+                    usage = Usage(meta["input_tokens"], meta["output_tokens"])
+                if chunk.content:
+                    yield chunk.content if isinstance(chunk.content, str) else chunk.text
+                if request.cancel.is_set():
+                    return
+        except errors.LLMError:
+            raise
+        except Exception as exc:
+            raise translate(exc) from exc
+        finally:
+            chunks.close()  # cancellation closes the HTTP response at once
+        if usage is not None:
+            yield usage
+
+    # -- structured --------------------------------------------------------------------
+
+    def structured(self, request: ProviderRequest) -> ProviderResult:
+        endpoint = (settings.OPENAI_BASE_URL, request.model)
+        known = self._methods.get(endpoint, METHODS[0])
+        methods = (known, *(m for m in METHODS if m != known))
+        for method in methods[:-1]:
+            try:
+                result = self._structured_with(method, request)
+            except errors.InvalidModelRequest:
+                continue  # the endpoint rejects `method` (e.g. no json_schema): next one
+            self._methods[endpoint] = method
+            return result
+        result = self._structured_with(methods[-1], request)
+        self._methods[endpoint] = methods[-1]
+        return result
+
+    def _structured_with(self, method: str, request: ProviderRequest) -> ProviderResult:
+        schema = {**(request.json_schema or {}), "title": request.schema_name}
+        messages = request.messages
+        if method == "json_mode":
+            # JSON mode only promises JSON; the schema has to travel in the prompt.
+            messages = [
+                *messages,
+                {
+                    "role": "user",
+                    "content": "Answer with JSON only, following this JSON "
+                    f"schema:\n{json.dumps(schema)}",
+                },
+            ]
+        runnable = self._runnable(request, method, schema)
+        try:
+            output = runnable.invoke(messages)
+        except Exception as exc:
+            raise translate(exc) from exc
+        raw = output["raw"]
+        meta = raw.usage_metadata or {}
+        usage = Usage(meta.get("input_tokens", 0), meta.get("output_tokens", 0)) if meta else None
+        return ProviderResult(text=_raw_json(raw, method), usage=usage)
+
+    def _runnable(self, request: ProviderRequest, method: str, schema: dict[str, Any]) -> Any:
+        chat = self._chat(request)
+        key = (id(chat), method, json.dumps(schema, sort_keys=True))
+        with self._lock:
+            runnable = self._runnables.get(key)
+        if runnable is None:
+            runnable = chat.with_structured_output(schema, method=method, include_raw=True)
+            with self._lock:
+                self._runnables[key] = runnable
+                while len(self._runnables) > CLIENT_CACHE_SIZE:
+                    self._runnables.popitem(last=False)
+        return runnable
+
+    # -- tokens ------------------------------------------------------------------------
+
+    def count_text(self, model: str, text: str) -> int:
+        encoding = tiktoken_encoding(model)
+        if encoding is None:
+            return estimate_tokens(text)
+        return len(encoding.encode(text, disallowed_special=()))
+
+    def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
+        per_message = sum(self.count_text(model, m.get("content") or "") for m in messages)
+        return per_message + TOKENS_PER_MESSAGE * len(messages) + TOKENS_REPLY_PRIMER
+
+
+def _raw_json(raw: Any, method: str) -> str:
+    """The model's JSON as text, unparsed: validation belongs to the gateway."""
+    if method == "function_calling":
+        if raw.tool_calls:
+            return json.dumps(raw.tool_calls[0]["args"])
+        if raw.invalid_tool_calls:
+            return raw.invalid_tool_calls[0].get("args") or ""
+    content = raw.content
+    return content if isinstance(content, str) else json.dumps(content)
