@@ -76,11 +76,25 @@ def model_provider() -> tuple[bool, str]:
 # connections makes the pool wait its full timeout), so each check has a deadline.
 CHECK_TIMEOUT_SECONDS = 3.0
 
+
+def _in_own_thread(check: Callable[[], tuple[bool, str]]) -> Check:
+    """Runs a blocking check off the request's thread so a hang cannot hold the probe,
+    handing its database connection back afterwards."""
+
+    def run_and_release() -> tuple[bool, str]:
+        try:
+            return check()
+        finally:
+            connection.close()
+
+    return sync_to_async(run_and_release, thread_sensitive=False)
+
+
 CHECKS: dict[str, Check] = {
-    "database": sync_to_async(database, thread_sensitive=False),
+    "database": _in_own_thread(database),
     "channel_layer": channel_layer,
-    "worker": sync_to_async(worker, thread_sensitive=False),
-    "model_provider": sync_to_async(model_provider, thread_sensitive=False),
+    "worker": _in_own_thread(worker),
+    "model_provider": _in_own_thread(model_provider),
 }
 
 

@@ -1,3 +1,5 @@
+"""/health and /metrics. Transactional: the checks run on their own threads and connections."""
+
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -9,7 +11,7 @@ def fresh_heartbeat() -> None:
     WorkerHeartbeat.objects.create(worker_id="w1", last_seen=timezone.now())
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_health_is_200_when_every_component_is_ok(client):
     fresh_heartbeat()
 
@@ -26,7 +28,7 @@ def test_health_is_200_when_every_component_is_ok(client):
     }
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_health_is_503_without_a_live_worker(client):
     WorkerHeartbeat.objects.create(
         worker_id="old", last_seen=timezone.now() - timezone.timedelta(minutes=5)
@@ -66,7 +68,7 @@ def test_health_is_503_when_the_database_is_unreachable(client, unreachable_data
     assert body["components"]["channel_layer"]["status"] == "ok"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_metrics_expose_request_and_product_gauges(client):
     fresh_heartbeat()
     client.get("/health")
