@@ -5,6 +5,7 @@ own browser downloads are never used. A missing browser fails the tests: CI inst
 """
 
 import contextlib
+import json
 import re
 from pathlib import Path
 
@@ -225,3 +226,72 @@ def test_learner_stops_retries_renames_ends_and_deletes(server, page):
         page.get_by_role("dialog").get_by_role("button", name="Delete").click()
         page.wait_for_url(server.url + "/")
         assert page.get_by_text("Present perfect basics").count() == 0
+
+
+class LossyLink:
+    """Sits between the page and the server's websocket: drops every third delta of the
+    first connection, then cuts that connection mid-reply. Later connections pass through."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.sent: list[dict] = []  # frames from the page, in order
+        self.dropped = 0
+
+    def __call__(self, route) -> None:
+        self.connections += 1
+        lossy = self.connections == 1
+        upstream = route.connect_to_server()
+        deltas = 0
+
+        def to_page(message) -> None:
+            nonlocal deltas
+            if lossy and json.loads(message).get("type") == "reply.delta":
+                deltas += 1
+                if deltas % 3 == 0:
+                    self.dropped += 1
+                    return
+                if deltas == 40:
+                    route.close(code=4000, reason="network hiccup")
+                    return
+            route.send(message)
+
+        def to_server(message) -> None:
+            self.sent.append(json.loads(message))
+            upstream.send(message)
+
+        upstream.on_message(to_page)
+        route.on_message(to_server)
+
+
+def test_reply_survives_lost_frames_and_a_dropped_socket(server, page):
+    server.script({"default": QUICK, "replies": [SLOW]})
+    link = LossyLink()
+    page.route_web_socket(re.compile(r"/ws/conversations/\d+/$"), link)
+    with server_log_on_failure(server):
+        start_conversation(page, "What is the present perfect for?")
+        # Every text the streaming reply shows must be a beginning of the real reply.
+        page.evaluate(
+            """() => {
+              window.__shown = [];
+              new MutationObserver(() => {
+                const body = document.querySelector(".message.is-streaming .message-body");
+                if (body) window.__shown.push(body.textContent);
+              }).observe(document.getElementById("messages"),
+                         {subtree: true, childList: true, characterData: true});
+            }"""
+        )
+
+        page.wait_for_selector("#connection-status[data-state=reconnecting]")
+        page.wait_for_selector(".message.is-assistant.is-complete", timeout=60_000)
+        page.wait_for_selector("#connection-status[data-state=connected]")
+
+        assert assistant_text(page) == SLOW_REPLY
+        assert page.locator(".message.is-assistant").count() == 1
+        assert link.dropped > 0 and link.connections >= 2
+        shown = page.evaluate("() => window.__shown")
+        assert len(set(shown)) > 10
+        assert all(SLOW_REPLY.startswith(text) for text in shown), "gaps were papered over"
+        resumes = [frame for frame in link.sent if frame["type"] == "resume"]
+        # One on each connect (nothing final held beyond the question), more after gaps.
+        assert resumes[0] == {"type": "resume", "after_seq": 1}
+        assert len(resumes) > link.connections
