@@ -96,6 +96,7 @@ class ConcurrentWorker(Worker):
             with self._lock:
                 self.in_flight += 1
             self.pool.submit(self.run_in_thread, task_result)
+        self.running = False  # also ends the heartbeat thread after a --batch drain
         self.pool.shutdown(wait=True)
         WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
         logger.info("Worker %s stopped", self.worker_id)
