@@ -26,6 +26,7 @@ from conversations.serializers import (
 )
 
 IDEMPOTENCY_KEY_MAX = 64
+TAGS = ["conversations"]
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     name="Idempotency-Key",
@@ -72,6 +73,8 @@ class ConversationListView(generics.GenericAPIView):
         return selectors.conversation_list_for(self.request.user)
 
     @extend_schema(
+        operation_id="conversations_list",
+        tags=TAGS,
         summary="Your conversations, newest activity first",
         responses=ConversationListItemSerializer(many=True),
     )
@@ -80,6 +83,8 @@ class ConversationListView(generics.GenericAPIView):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
+        operation_id="conversations_create",
+        tags=TAGS,
         summary="Start a conversation with a first message",
         request=ConversationCreateInput,
         parameters=[IDEMPOTENCY_KEY],
@@ -96,6 +101,8 @@ class ConversationListView(generics.GenericAPIView):
 
 class ConversationDetailView(APIView):
     @extend_schema(
+        operation_id="conversations_retrieve",
+        tags=TAGS,
         summary="A conversation with all its messages",
         responses={200: ConversationSerializer, **errors(404)},
     )
@@ -103,6 +110,8 @@ class ConversationDetailView(APIView):
         return conversation_response(request, pk, status.HTTP_200_OK)
 
     @extend_schema(
+        operation_id="conversations_rename",
+        tags=TAGS,
         summary="Rename a conversation",
         request=ConversationRenameInput,
         responses={200: ConversationSerializer, **errors(400, 404)},
@@ -115,6 +124,8 @@ class ConversationDetailView(APIView):
         return conversation_response(request, pk, status.HTTP_200_OK)
 
     @extend_schema(
+        operation_id="conversations_destroy",
+        tags=TAGS,
         summary="Delete a conversation and all its messages",
         responses={204: None, **errors(404)},
     )
@@ -126,6 +137,8 @@ class ConversationDetailView(APIView):
 
 class MessagePostView(APIView):
     @extend_schema(
+        operation_id="conversations_messages_create",
+        tags=TAGS,
         summary="Send a message; the reply is generated in the background",
         description=(
             "Returns at once with the stored message and the pending reply; the reply's "
@@ -152,6 +165,8 @@ class MessagePostView(APIView):
 
 class RegenerateView(APIView):
     @extend_schema(
+        operation_id="conversations_regenerate",
+        tags=TAGS,
         summary="Write the last reply again (also retries a failed reply)",
         request=None,
         responses={202: ReplySerializer, **errors(404, 409, 429)},
@@ -164,6 +179,8 @@ class RegenerateView(APIView):
 
 class CancelView(APIView):
     @extend_schema(
+        operation_id="conversations_cancel",
+        tags=TAGS,
         summary="Stop the reply being written, keeping what it produced",
         request=None,
         responses={200: CancelledSerializer, **errors(404, 409)},
@@ -176,6 +193,8 @@ class CancelView(APIView):
 
 class EndView(APIView):
     @extend_schema(
+        operation_id="conversations_end",
+        tags=TAGS,
         summary="End the conversation (no more messages; its analysis completes)",
         request=None,
         responses={200: ConversationSerializer, **errors(404)},

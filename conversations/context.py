@@ -79,8 +79,8 @@ def newest_turns(reply: Message, *, budget: int) -> Window:
             cost = message.token_count or 0
             if cost > budget:
                 if not taken:  # the learner's own message always goes in, cut to fit
-                    taken.append(_truncated(message, budget))
-                    continue
+                    taken.append(_truncated(reply.task_type, message, budget))
+                    return Window(turns=taken, cut_seq=message.seq - 1)
                 return Window(turns=taken[::-1], cut_seq=message.seq)
             budget -= cost
             taken.append({"role": message.role, "content": message.content})
@@ -99,9 +99,17 @@ def _count_missing(task: str, messages: list[Message]) -> None:
         Message.objects.bulk_update(missing, ["token_count"])
 
 
-def _truncated(message: Message, budget: int) -> dict[str, str]:
-    share = max(budget, 0) / max(message.token_count or 1, 1)
-    return {"role": message.role, "content": message.content[: int(len(message.content) * share)]}
+def _truncated(task: str, message: Message, budget: int) -> dict[str, str]:
+    """The start of an over-long message, cut until it fits (token counts are not
+    proportional to characters, so shrink and recount a few times)."""
+    text = message.content
+    tokens = message.token_count or 1
+    while text:
+        text = text[: int(len(text) * max(budget, 0) / tokens * 0.95)]
+        tokens = llm.count_tokens(task, [{"role": message.role, "content": text}])
+        if tokens <= budget:
+            break
+    return {"role": message.role, "content": text}
 
 
 def _summary_request_if_due(conversation: Conversation, cut_seq: int) -> None:

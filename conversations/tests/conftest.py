@@ -26,6 +26,12 @@ ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 @pytest.fixture(autouse=True)
+def fast_passwords(settings) -> None:
+    # The shared cast signs up with real passwords; a fast hasher keeps setup quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def task_profiles(request) -> None:
     """The task profiles the gateway reads, as the llm migration seeds them (a
     transactional test that ran before this one flushed them)."""
@@ -55,7 +61,9 @@ def make_worker(*, batch: bool, threads: int = 8, worker_id: str = "test") -> Co
 
 def drain_queue(threads: int = 8) -> None:
     """Run every queued task to its end with a batch worker, then return."""
-    make_worker(batch=True, threads=threads, worker_id="batch").run()
+    batch = make_worker(batch=True, threads=threads, worker_id="batch")
+    batch.run()
+    batch.running = False  # also ends its heartbeat thread
 
 
 @pytest.fixture
