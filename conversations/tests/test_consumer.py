@@ -1,6 +1,8 @@
 """The conversation socket, end to end: Channels' communicator on the real ASGI app, the
 real queue and worker, the scripted model. See docs/websocket-protocol.md."""
 
+import itertools
+
 import pytest
 from channels.db import database_sync_to_async
 from django.test import override_settings
@@ -112,7 +114,7 @@ async def test_deltas_arrive_in_order_and_the_stored_reply_equals_the_streamed_t
     assert len(deltas) > 1
     offsets = [e["offset"] for e in deltas]
     assert offsets == sorted(offsets)
-    assert all(b["offset"] == a["offset"] + len(a["text"]) for a, b in zip(deltas, deltas[1:]))
+    assert all(b["offset"] == a["offset"] + len(a["text"]) for a, b in itertools.pairwise(deltas))
     assert "".join(e["text"] for e in deltas) == text
     completed = events[-1]
     assert completed["type"] == "reply.completed"

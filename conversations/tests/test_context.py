@@ -46,7 +46,7 @@ def long_conversation(owner, turns: int) -> tuple[Conversation, Message]:
 
 
 def test_a_500_turn_conversation_prompt_stays_under_budget(scripted_llm, alice):
-    conversation, reply = long_conversation(alice, turns=500)
+    _conversation, reply = long_conversation(alice, turns=500)
     budget = llm.get_profile("chat").context_budget
 
     prompt = context.build_prompt(reply)
@@ -100,7 +100,7 @@ def test_token_counts_are_cached_so_a_turn_costs_the_window_not_the_history(
 
 
 def test_short_conversations_are_sent_whole_and_need_no_summary(scripted_llm, alice):
-    conversation, reply = long_conversation(alice, turns=3)
+    _conversation, reply = long_conversation(alice, turns=3)
 
     prompt = context.build_prompt(reply)
 
@@ -121,7 +121,7 @@ def test_superseded_and_failed_replies_are_left_out(scripted_llm, alice):
 
 
 def test_a_learner_message_larger_than_the_budget_is_cut_to_fit(scripted_llm, alice):
-    conversation, reply = long_conversation(alice, turns=1)
+    _conversation, reply = long_conversation(alice, turns=1)
     profile = llm.get_profile("chat")
     profile.context_budget = 200
     profile.save(update_fields=["context_budget"])
