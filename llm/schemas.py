@@ -1,4 +1,5 @@
-"""A minimal instance of a JSON schema: deterministic default structured replies."""
+"""Small helpers over JSON schemas: a minimal instance (deterministic test replies) and a
+skeleton with type placeholders (a compact format hint for small models)."""
 
 from typing import Any
 
@@ -33,3 +34,27 @@ def example_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> A
     if kind == "boolean":
         return True
     return None
+
+
+def describe_fields(schema: dict[str, Any], root: dict[str, Any] | None = None) -> str:
+    """The schema's fields in words, e.g. `language, mistakes (a list of: span, correction)`.
+    A tiny model handed a JSON schema, or a skeleton with placeholders, copies it back;
+    field names in words steer it without anything to copy (the grammar does the rest)."""
+    root = root or schema
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return describe_fields(root.get("$defs", root.get("definitions", {}))[name], root)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return describe_fields(schema[key][0], root)
+    kind = schema.get("type", "object")
+    if kind == "array":
+        inner = describe_fields(schema.get("items", {}), root)
+        return f"a list of: {inner}" if inner else "a list"
+    if kind != "object":
+        return ""
+    parts = []
+    for name, sub in schema.get("properties", {}).items():
+        inner = describe_fields(sub, root)
+        parts.append(f"{name} ({inner})" if inner else name)
+    return ", ".join(parts)

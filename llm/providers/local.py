@@ -1,11 +1,12 @@
 """The zero-configuration default: SmolLM2-135M-Instruct in-process via llama.cpp.
 
-One model per process, loaded on first use. llama.cpp is not thread-safe, so one lock
-guards every generation (a second request waits, up to its timeout); token counting uses
-a separate vocabulary-only instance so it never waits behind a generation.
+One model per process, loaded on first use. Generation is not thread-safe, so one lock
+guards every generation (a second request waits, up to its timeout). Tokenizing only
+reads the model's vocabulary (llama.cpp's own server tokenizes in its HTTP threads while
+a slot generates), so token counts never wait behind a generation.
 """
 
-import json
+import atexit
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from django.conf import settings
 from llm import errors
 from llm.providers.base import Provider
 from llm.results import ProviderRequest, ProviderResult, Usage
+from llm.schemas import describe_fields
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
 # Small models loop; a mild penalty keeps chat fluent and JSON strings from repeating
@@ -48,38 +50,37 @@ class LocalProvider(Provider):
 
     def __init__(self) -> None:
         self._model: Any = None
-        self._vocab: Any = None
+        self._load_lock = threading.Lock()
         self._lock = threading.Lock()  # one generation at a time
-        self._vocab_lock = threading.Lock()
 
-    # -- loading -------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        return self._model is not None
 
-    def _load(self, *, vocab_only: bool = False) -> Any:
+    def _llama(self) -> Any:
+        if self._model is not None:
+            return self._model
+        with self._load_lock:
+            if self._model is None:
+                self._model = self._load()
+        return self._model
+
+    @staticmethod
+    def _load() -> Any:
         try:
             from llama_cpp import Llama
         except ImportError as exc:
             raise errors.ModelUnavailable(detail="llama-cpp-python is not installed") from exc
-        options = (
-            {"vocab_only": True}
-            if vocab_only
-            else {
-                "n_ctx": settings.LLM_LOCAL_CONTEXT,
-                "n_threads": settings.LLM_LOCAL_THREADS,
-            }
+        model = Llama(
+            model_path=str(model_path()),
+            n_ctx=settings.LLM_LOCAL_CONTEXT,
+            n_threads=settings.LLM_LOCAL_THREADS,
+            verbose=False,
         )
-        return Llama(model_path=str(model_path()), verbose=False, **options)
-
-    def _generator(self) -> Any:
-        """The loaded model; callers hold `self._lock`."""
-        if self._model is None:
-            self._model = self._load()
-        return self._model
-
-    def _tokenizer(self) -> Any:
-        with self._vocab_lock:
-            if self._vocab is None:
-                self._vocab = self._load(vocab_only=True)
-            return self._vocab
+        # Free it while the interpreter is still whole; llama.cpp's own finaliser fails
+        # noisily when it runs during shutdown.
+        atexit.register(model.close)
+        return model
 
     def _acquire(self, request: ProviderRequest) -> None:
         if not self._lock.acquire(timeout=request.timeout):
@@ -90,7 +91,7 @@ class LocalProvider(Provider):
     def stream(self, request: ProviderRequest) -> Iterator[str | Usage]:
         self._acquire(request)
         try:
-            model = self._generator()
+            model = self._llama()
             started = time.monotonic()
             parts: list[str] = []
             chunks = model.create_chat_completion(
@@ -120,17 +121,14 @@ class LocalProvider(Provider):
         """JSON constrained by llama.cpp's schema grammar: the output always parses
         (unless max_tokens cuts it); the gateway validates the content."""
         schema = request.json_schema or {}
+        fields = describe_fields(schema)
         messages = [
             *request.messages,
-            {
-                "role": "user",
-                "content": "Answer with JSON only, following this JSON schema:\n"
-                + json.dumps(schema),
-            },
+            {"role": "user", "content": f"Answer with a JSON object with the fields: {fields}."},
         ]
         self._acquire(request)
         try:
-            response = self._generator().create_chat_completion(
+            response = self._llama().create_chat_completion(
                 messages=messages,
                 temperature=request.temperature,
                 max_tokens=request.max_tokens,
@@ -150,8 +148,8 @@ class LocalProvider(Provider):
     def count_text(self, model: str, text: str) -> int:
         if not text:
             return 0
-        return len(self._tokenizer().tokenize(text.encode(), add_bos=False, special=False))
+        return len(self._llama().tokenize(text.encode(), add_bos=False, special=False))
 
     def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
         prompt = _chatml(messages).encode()
-        return len(self._tokenizer().tokenize(prompt, add_bos=False, special=True))
+        return len(self._llama().tokenize(prompt, add_bos=False, special=True))

@@ -133,7 +133,7 @@ SCRIPT = Script()
 
 def default_text(request: ProviderRequest) -> str:
     if request.json_schema is not None:
-        from llm.testing.schema_example import example_for
+        from llm.schemas import example_for
 
         return json.dumps(example_for(request.json_schema))
     last_user = next((m["content"] for m in reversed(request.messages) if m["role"] == "user"), "")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from llm.testing.schema_example import example_for
+from llm.schemas import example_for
 
 DEFAULT_TEXT = "Sure! Here is a short answer from the test model, one token at a time."
 _TOKEN = re.compile(r"\s*\S+")
