@@ -85,7 +85,7 @@ def browser():
 
 
 @pytest.fixture
-def page(server, browser):
+def page(browser, server):
     """A fresh browser profile, logged in through the log-in page. JavaScript errors fail."""
     context = browser.new_context(viewport={"width": 1100, "height": 860})
     page = context.new_page()
@@ -250,7 +250,7 @@ class LossyLink:
                 if deltas % 3 == 0:
                     self.dropped += 1
                     return
-                if deltas == 40:
+                if deltas == 25:
                     route.close(code=4000, reason="network hiccup")
                     return
             route.send(message)
