@@ -6,6 +6,7 @@ test, in a subprocess). The model is the scripted one, replaced at its one seam.
 """
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.apps import apps
+from django.db import connections
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.asgi import application
@@ -23,6 +25,19 @@ from llm.models import TaskProfile
 from ops.management.commands.db_worker import ConcurrentWorker
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _close_connection_pools(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Worker threads leave PostgreSQL connections behind (in the pool, or with threads that
+    ended); close them before the test database is dropped."""
+    yield
+    with django_db_blocker.unblock():
+        gc.collect()  # connections of finished threads close when collected
+        for alias in connections:
+            close_pool = getattr(connections[alias], "close_pool", None)
+            if close_pool is not None:
+                close_pool()
 
 
 @pytest.fixture(autouse=True)
