@@ -2,9 +2,12 @@
 
 import logging
 from datetime import UTC, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -15,7 +18,29 @@ from llm.models import LLMCall, TaskProfile
 logger = logging.getLogger(__name__)
 
 
+_profiles: dict[str, tuple[float, TaskProfile]] = {}
+
+
 def profile_get(name: str) -> TaskProfile:
+    """The task profile, from a per-process cache of LLM_PROFILE_CACHE_SECONDS: profiles
+    change rarely and every model call reads one. Saving one in this process clears the
+    cache at once; other processes see an edit within the TTL."""
+    ttl = settings.LLM_PROFILE_CACHE_SECONDS
+    if ttl > 0:
+        cached = _profiles.get(name)
+        if cached is not None and monotonic() - cached[0] < ttl:
+            return cached[1]
+    profile = _profile_fetch(name)
+    if ttl > 0:
+        _profiles[name] = (monotonic(), profile)
+    return profile
+
+
+def profile_cache_clear(**_signal_kwargs: Any) -> None:
+    _profiles.clear()
+
+
+def _profile_fetch(name: str) -> TaskProfile:
     try:
         return TaskProfile.objects.select_related("fallback").get(name=name)
     except TaskProfile.DoesNotExist:
@@ -33,12 +58,22 @@ def day_start(now: datetime | None = None) -> datetime:
 
 
 def tokens_used_today(user: Any) -> int:
-    """Tokens the user spent since midnight UTC; cache hits are free. One aggregate
-    query over the (user, created_at) index."""
-    total = LLMCall.objects.filter(
-        user=user, created_at__gte=day_start(), cache_hit=False
-    ).aggregate(total=Sum(F("prompt_tokens") + F("completion_tokens")))["total"]
-    return total or 0
+    """Tokens the user spent since midnight UTC; cache hits are free.
+
+    One aggregate over the (user, created_at) index, in plain SQL: it runs before every
+    model call and the ORM's query compilation cost more than the query itself.
+    """
+    sql = _QUOTA_SQL.format(table=LLMCall._meta.db_table)
+    since = connection.ops.adapt_datetimefield_value(day_start())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user.pk, since, False])
+        return int(cursor.fetchone()[0])
+
+
+_QUOTA_SQL = (
+    "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM {table} "
+    "WHERE user_id = %s AND created_at >= %s AND cache_hit = %s"
+)
 
 
 USAGE_GROUPS = {

@@ -266,6 +266,9 @@ LLM_RETRY_MAX_SECONDS = env.float("LLM_RETRY_MAX_SECONDS", default=20.0)
 # tiktoken downloads its BPE files on first use; off by default so nothing reaches the
 # network implicitly. Without the files, OpenAI token counts are an honest estimate.
 LLM_TIKTOKEN_DOWNLOAD = env.bool("LLM_TIKTOKEN_DOWNLOAD", default=False)
+# Each process keeps task profiles this long (an admin edit reaches other processes
+# within it); 0 reads the database on every call.
+LLM_PROFILE_CACHE_SECONDS = env.float("LLM_PROFILE_CACHE_SECONDS", default=5.0)
 # The openai SDK's HTTP client logs every request at INFO; model calls are logged (and
 # accounted) by the gateway already.
 LOGGING["loggers"]["httpx2"] = {"level": "WARNING"}

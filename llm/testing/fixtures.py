@@ -21,6 +21,7 @@ def scripted_llm(settings) -> Iterator[Script]:
     settings.LLM_PROVIDER = "scripted"
     settings.LLM_SCRIPT_FILE = ""
     settings.LLM_RETRY_BASE_SECONDS = 0.001
+    settings.LLM_PROFILE_CACHE_SECONDS = 0  # tests edit profiles with QuerySet.update()
     SCRIPT.reset()
     cache_namespace_reset(uuid.uuid4().hex[:12])
     yield SCRIPT
@@ -41,6 +42,7 @@ def openai_llm(settings, openai_stub_server: OpenAIStub) -> OpenAIStub:
     settings.OPENAI_BASE_URL = openai_stub_server.base_url
     settings.OPENAI_API_KEY = ""
     settings.LLM_RETRY_BASE_SECONDS = 0.001
+    settings.LLM_PROFILE_CACHE_SECONDS = 0
     openai_stub_server.reset()
     openai_stub_server.reject_json_schema = False
     cache_namespace_reset(uuid.uuid4().hex[:12])

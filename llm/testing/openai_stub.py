@@ -54,6 +54,17 @@ def _estimate(messages: list[dict[str, Any]]) -> int:
     return sum(len(str(m.get("content") or "")) // 4 + 3 for m in messages) + 3
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients drop connections at will (a cancelled stream, a closed pool): not news.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class OpenAIStub:
     def __init__(
         self,
@@ -73,8 +84,7 @@ class OpenAIStub:
         self._replies: deque[StubReply] = deque()
         self._lock = threading.Lock()
         self.stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.stub = self  # type: ignore[attr-defined]
         self._thread: threading.Thread | None = None
 
@@ -306,8 +316,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
             if (body.get("stream_options") or {}).get("include_usage"):
                 self._event({**base, "choices": [], "usage": self._usage(body, len(tokens))})
-            self._chunk(b"data: [DONE]\n\n")
-            self._chunk(b"")
+            # The last event and the end of the chunked body in one write, so that a client
+            # that stops reading at [DONE] still finds the body complete and keeps the
+            # connection alive.
+            done = b"data: [DONE]\n\n"
+            self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 

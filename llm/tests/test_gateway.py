@@ -305,3 +305,21 @@ def test_structured_output_still_invalid_after_repair_is_a_typed_error(scripted_
 def test_structured_default_reply_follows_the_schema(scripted_llm, alice):
     result = llm.structured("analysis", HELLO, schema=Analysis, user=alice)
     assert isinstance(result, Analysis)
+
+
+# -- profile cache -----------------------------------------------------------------------
+
+
+def test_profiles_are_cached_per_process_and_a_save_clears_them(
+    db, settings, django_assert_num_queries
+):
+    settings.LLM_PROFILE_CACHE_SECONDS = 60
+    llm.get_profile("chat")
+    with django_assert_num_queries(0):
+        assert llm.get_profile("chat").temperature == 0.7
+
+    profile = TaskProfile.objects.get(name="chat")
+    profile.temperature = 0.1
+    profile.save()
+
+    assert llm.get_profile("chat").temperature == 0.1

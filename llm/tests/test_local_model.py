@@ -13,6 +13,7 @@ pytestmark = pytest.mark.local_model
 def local_llm(settings, db):
     settings.LLM_PROVIDER = "local"
     settings.LLM_MODEL = ""
+    settings.LLM_PROFILE_CACHE_SECONDS = 0
     TaskProfile.objects.update(max_tokens=16, cache_enabled=False, temperature=0.3)
 
 
