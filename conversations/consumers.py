@@ -95,6 +95,14 @@ class ConversationConsumer(ProductJsonConsumer):
 
     # -- group events ----------------------------------------------------------------
 
+    async def dispatch(self, message: dict) -> None:
+        # Channels tidies database connections in a worker thread before every handler;
+        # relaying an event touches no database, and there is one per streamed delta.
+        if message["type"] == events.RELAY_TYPE:
+            await self.conversation_event(message)
+        else:
+            await super().dispatch(message)
+
     async def conversation_event(self, message: dict) -> None:
         await self.send_json(message["event"])
 

@@ -8,7 +8,7 @@ summarised in the background (`conversations.tasks.summarise_conversation`) and 
 stored summary stands in for them from then on.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Q
@@ -27,10 +27,26 @@ class Window:
     turns: list[dict[str, str]]
     # Highest seq left out of the window (0 when everything fits).
     cut_seq: int
+    # Rows whose token count was computed for this window and is not stored yet.
+    counted: list[Message] = field(default_factory=list)
+
+
+@dataclass
+class Prompt:
+    messages: list[dict[str, str]]
+    window: Window
+    conversation: Conversation
 
 
 def build_prompt(reply: Message) -> list[dict[str, str]]:
     """The messages to send the model for `reply`, within the profile's context budget."""
+    prompt = prepare(reply)
+    record(prompt)
+    return prompt.messages
+
+
+def prepare(reply: Message) -> Prompt:
+    """The prompt, reading only; `record` then stores what building it learnt."""
     conversation = reply.conversation
     task = reply.task_type
     instructions = system_prompt(task, conversation.owner)
@@ -40,8 +56,15 @@ def build_prompt(reply: Message) -> list[dict[str, str]]:
     system = {"role": "system", "content": instructions}
     budget = llm.get_profile(task).context_budget - FRAMING_RESERVE
     window = newest_turns(reply, budget=budget - llm.count_tokens(task, [system]))
-    _summary_request_if_due(conversation, window.cut_seq)
-    return [system, *window.turns]
+    return Prompt(messages=[system, *window.turns], window=window, conversation=conversation)
+
+
+def record(prompt: Prompt) -> None:
+    """Cache the token counts computed, and ask for a summary when one is due. Kept out of
+    `prepare` so that no write stands between a learner and the first token."""
+    if prompt.window.counted:
+        Message.objects.bulk_update(prompt.window.counted, ["token_count"])
+    _summary_request_if_due(prompt.conversation, prompt.window.cut_seq)
 
 
 def system_prompt(task: str, user) -> str:
@@ -70,33 +93,33 @@ def history(conversation_id: int, *, before_seq: int):
 def newest_turns(reply: Message, *, budget: int) -> Window:
     """The newest messages before `reply` that fit `budget` tokens, oldest first."""
     taken: list[dict[str, str]] = []
+    counted: list[Message] = []
     rows = history(reply.conversation_id, before_seq=reply.seq).order_by("-seq")
     start = 0
     while True:
         page = list(rows.only("pk", "seq", "role", "content", "token_count")[start : start + PAGE])
-        _count_missing(reply.task_type, page)
+        counted += _count_missing(reply.task_type, page)
         for message in page:
             cost = message.token_count or 0
             if cost > budget:
                 if not taken:  # the learner's own message always goes in, cut to fit
                     taken.append(_truncated(reply.task_type, message, budget))
-                    return Window(turns=taken, cut_seq=message.seq - 1)
-                return Window(turns=taken[::-1], cut_seq=message.seq)
+                    return Window(turns=taken, cut_seq=message.seq - 1, counted=counted)
+                return Window(turns=taken[::-1], cut_seq=message.seq, counted=counted)
             budget -= cost
             taken.append({"role": message.role, "content": message.content})
         if len(page) < PAGE:
-            return Window(turns=taken[::-1], cut_seq=0)
+            return Window(turns=taken[::-1], cut_seq=0, counted=counted)
         start += PAGE
 
 
-def _count_missing(task: str, messages: list[Message]) -> None:
+def _count_missing(task: str, messages: list[Message]) -> list[Message]:
     missing = [m for m in messages if m.token_count is None]
     for message in missing:
         message.token_count = llm.count_tokens(
             task, [{"role": message.role, "content": message.content}]
         )
-    if missing:
-        Message.objects.bulk_update(missing, ["token_count"])
+    return missing
 
 
 def _truncated(task: str, message: Message, budget: int) -> dict[str, str]:

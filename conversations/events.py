@@ -3,10 +3,12 @@ conversation's group. Publishing is at most once: every event carries the `seq` 
 about, and clients resume from the database when they notice a gap.
 """
 
+from collections.abc import Callable, Iterable
+
 from django.db import transaction
 
 from conversations.models import Conversation, Message
-from conversations.serializers import ConversationRefSerializer, MessageSerializer
+from conversations.serializers import ConversationRefSerializer, message_data
 from ops.events import publish
 
 # The channel-layer message type; ConversationConsumer.conversation_event relays it.
@@ -45,17 +47,14 @@ def conversation_updated(conversation: Conversation) -> dict:
     }
 
 
-def message_data(message: Message) -> dict:
-    return dict(MessageSerializer(message).data)
-
-
 def send(conversation_id: int, *events: dict) -> None:
     """Publish now, in order (from a worker thread, or after the data is committed)."""
     for event in events:
         publish(group_name(conversation_id), {"type": RELAY_TYPE, "event": event})
 
 
-def send_on_commit(conversation_id: int, *events: dict) -> None:
+def send_on_commit(conversation_id: int, build: Callable[[], Iterable[dict]]) -> None:
     """Publish once the surrounding transaction commits, so no client reads ahead of the
-    database; the payloads are built now, from the rows as this transaction wrote them."""
-    transaction.on_commit(lambda: send(conversation_id, *events))
+    database. The events are built then too (from the objects as this transaction wrote
+    them): rendering them inside the transaction would hold the write lock longer."""
+    transaction.on_commit(lambda: send(conversation_id, *build()))

@@ -6,8 +6,41 @@ from rest_framework import serializers
 from conversations.models import Conversation, Message, Mode, TaskType
 from conversations.rendering import render_markdown
 
+_datetime = serializers.DateTimeField()
+
+
+def message_data(message: Message) -> dict:
+    """A message as the API and the socket show it (the fields of MessageSerializer).
+
+    Built directly rather than through the serializer's field machinery: it runs for every
+    event and every message of a long conversation, and sits on the first-token path.
+    """
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "role": message.role,
+        "content": message.content,
+        "html": render_markdown(message.content) if message.content else "",
+        "status": message.status,
+        "task_type": message.task_type,
+        "model": message.model,
+        "prompt_tokens": message.prompt_tokens,
+        "completion_tokens": message.completion_tokens,
+        "error": message.error,
+        "attempts": message.attempts,
+        "replaces_seq": message.replaces_seq,
+        "superseded": message.superseded,
+        "client_id": message.client_id,
+        "created_at": _datetime.to_representation(message.created_at),
+        "completed_at": (
+            _datetime.to_representation(message.completed_at) if message.completed_at else None
+        ),
+    }
+
 
 class MessageSerializer(serializers.ModelSerializer):
+    """Declares the message object for the schema; rendering goes through `message_data`."""
+
     html = serializers.SerializerMethodField(help_text="Sanitised HTML rendering of `content`.")
 
     class Meta:
@@ -35,6 +68,9 @@ class MessageSerializer(serializers.ModelSerializer):
 
     def get_html(self, message: Message) -> str:
         return render_markdown(message.content)
+
+    def to_representation(self, instance: Message) -> dict:
+        return message_data(instance)
 
 
 class ConversationSerializer(serializers.ModelSerializer):

@@ -1,15 +1,15 @@
 """Background tasks: ids in, one service call. Replies are claimed before summaries."""
 
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 REPLY_PRIORITY = 10
 
 
-@task(priority=REPLY_PRIORITY)
-def generate_reply(reply_id: int) -> None:
+@task(priority=REPLY_PRIORITY, takes_context=True)
+def generate_reply(context: TaskContext, reply_id: int) -> None:
     from conversations.services import reply_generate
 
-    reply_generate(reply_id=reply_id)
+    reply_generate(reply_id=reply_id, task_id=str(context.task_result.id))
 
 
 @task()

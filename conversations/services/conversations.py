@@ -66,7 +66,7 @@ def conversation_rename(*, conversation: Conversation, title: str) -> Conversati
     conversation.title = title.strip()[:200] or conversation.title
     conversation.updated_at = timezone.now()
     conversation.save(update_fields=["title", "updated_at"])
-    events.send_on_commit(conversation.pk, events.conversation_updated(conversation))
+    events.send_on_commit(conversation.pk, lambda: [events.conversation_updated(conversation)])
     return conversation
 
 
@@ -78,7 +78,7 @@ def conversation_end(*, conversation: Conversation) -> Conversation:
     )
     conversation.refresh_from_db()
     if ended:
-        events.send_on_commit(conversation.pk, events.conversation_updated(conversation))
+        events.send_on_commit(conversation.pk, lambda: [events.conversation_updated(conversation)])
     return conversation
 
 

@@ -14,8 +14,7 @@ import time
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import F
 from django.utils import timezone
 
 import llm
@@ -28,19 +27,21 @@ logger = logging.getLogger(__name__)
 GENERIC_FAILURE = "Something went wrong while the tutor was answering. Please try again."
 
 
-def reply_generate(*, reply_id: int) -> None:
+def reply_generate(*, reply_id: int, task_id: str = "") -> None:
     """Generate the pending reply `reply_id`; a reply already claimed, finished, cancelled
     or deleted is left alone. Failures end as a `failed` reply with a readable reason."""
-    reply = _claim(reply_id)
+    reply = _claim(reply_id, task_id)
     if reply is None:
         return
     with liveness.beating(reply) as beat:
-        stream = None
+        stream = prompt = None
         try:
-            prompt = context.build_prompt(reply)
-            stream = llm.stream(reply.task_type, prompt, user=reply.conversation.owner)
+            prompt = context.prepare(reply)
+            stream = llm.stream(reply.task_type, prompt.messages, user=reply.conversation.owner)
             beat.on_lost = stream.close
             _stream_into(reply, stream)
+            # Bookkeeping that is not needed for this reply waits until it is written.
+            context.record(prompt)
         except llm.errors.LLMError as exc:
             _finish(reply, status=Status.FAILED, error=exc.user_message, stream=stream)
         except Exception:
@@ -48,7 +49,7 @@ def reply_generate(*, reply_id: int) -> None:
             _finish(reply, status=Status.FAILED, error=GENERIC_FAILURE, stream=stream)
 
 
-def _claim(reply_id: int) -> Message | None:
+def _claim(reply_id: int, task_id: str = "") -> Message | None:
     """Take the reply atomically; of two workers, exactly one gets it."""
     now = timezone.now()
     claimed = Message.objects.filter(
@@ -60,6 +61,7 @@ def _claim(reply_id: int) -> Message | None:
         started_at=now,
         content="",
         error="",
+        task_id=task_id[:64],
     )
     if not claimed:
         return None
@@ -101,12 +103,13 @@ def _pump(stream) -> queue.SimpleQueue:
     """Iterate `stream` in a thread of its own, handing deltas (then _END, or the
     exception that ended it) to the caller through a queue."""
     deltas: queue.SimpleQueue = queue.SimpleQueue()
+    pooled = bool(connection.settings_dict.get("OPTIONS", {}).get("pool"))
 
     def run() -> None:
         try:
             for number, delta in enumerate(stream):
                 deltas.put(delta)
-                if number == 0:
+                if number == 0 and pooled:
                     # The gateway touches the database only when it starts and ends;
                     # give the connection back to the pool while the model streams.
                     connection.close()
@@ -145,6 +148,28 @@ def _usage(stream) -> dict:
     }
 
 
+def append_text(reply: Message, chunk: str) -> bool:
+    """Append to the stored reply while it is still this attempt's, and beat its heart.
+
+    The most frequent write of the product (one per flush of every streaming reply), so
+    it is one plain statement rather than an ORM update compiled each time.
+    """
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET content = content || %s, heartbeat_at = %s "  # noqa: S608
+            "WHERE id = %s AND status = %s AND attempts = %s",
+            [
+                chunk,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                reply.pk,
+                Status.STREAMING,
+                reply.attempts,
+            ],
+        )
+        return cursor.rowcount == 1
+
+
 def utf16_len(text: str) -> int:
     """Length as JavaScript counts it: `offset`s are in these units (see the protocol)."""
     return len(text.encode("utf-16-le")) // 2
@@ -181,13 +206,7 @@ class ReplyWriter:
         self.last_flush = time.monotonic()
         chunk = "".join(self.buffer)
         self.buffer.clear()
-        stored = Message.objects.filter(
-            pk=self.reply.pk, status=Status.STREAMING, attempts=self.reply.attempts
-        ).update(
-            content=Concat(F("content"), Value(chunk), output_field=TextField()),
-            heartbeat_at=timezone.now(),
-        )
-        if not stored:
+        if not append_text(self.reply, chunk):
             return False
         event = events.reply_delta(
             seq=self.reply.seq, offset=self.offset, text=chunk, attempt=self.reply.attempts

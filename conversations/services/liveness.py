@@ -23,7 +23,6 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus
-from django_tasks.exceptions import TaskResultDoesNotExist
 
 from conversations import events
 from conversations.models import Message, Status
@@ -141,7 +140,7 @@ def replies_sweep(*, now: datetime | None = None) -> Counter:
         done[_rescue(reply, expected, now)] += 1
     waited = now - timedelta(seconds=settings.REPLY_PENDING_STALE_SECONDS)
     for reply in Message.objects.filter(status=Status.PENDING, queued_at__lt=waited)[:SWEEP_BATCH]:
-        if _task_waiting(reply.task_id):
+        if _task_waiting(reply):
             continue  # still in the queue: the workers are busy, not gone
         done[_rescue(reply, Q(status=Status.PENDING, queued_at=reply.queued_at), now)] += 1
     if done:
@@ -166,10 +165,10 @@ def _rescue(reply: Message, expected: Q, now: datetime) -> str:
             attempts=F("attempts") + (1 if reply.status == Status.PENDING else 0),
         )
         if requeued:
+            _close_lost_task(reply)  # before the new task exists, so only the old one
             enqueue_on_commit(reply)
     if not requeued:
         return "raced"
-    _close_lost_task(reply.task_id)
     reply.refresh_from_db()
     events.send(reply.conversation_id, events.message_created(reply))
     return "requeued"
@@ -182,35 +181,42 @@ def _fail(reply_id: int, expected: Q, reason: str) -> bool:
     reply = Message.objects.filter(pk=reply_id).first() if failed else None
     if reply is None:
         return False
-    _close_lost_task(reply.task_id)
+    _close_lost_task(reply)
     events.send(reply.conversation_id, events.reply_finished(reply))
     return True
 
 
-def _task_waiting(task_id: str) -> bool:
-    from conversations.tasks import generate_reply
-
-    if not task_id:
-        return False
-    try:
-        return generate_reply.get_result(task_id).status == TaskResultStatus.READY
-    except TaskResultDoesNotExist:
-        return False
+def _task_waiting(reply: Message) -> bool:
+    """Whether a generation task for `reply` is still queued. Where the backend cannot
+    tell, assume it was lost: queueing a reply twice is harmless, as only one claim of it
+    can succeed."""
+    tasks = _db_tasks_of(reply)
+    return tasks is not None and tasks.filter(status=TaskResultStatus.READY).exists()
 
 
-def _close_lost_task(task_id: str) -> None:
+def _close_lost_task(reply: Message) -> None:
     """The database backend leaves a dead worker's task RUNNING forever; close it so the
     queue tells the truth (the reply row already does)."""
+    tasks = _db_tasks_of(reply)
+    if tasks is None:
+        return
+    tasks.filter(status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="conversations.services.liveness.WorkerLost",
+        traceback="The worker stopped sending heartbeats while writing this reply.",
+    )
+
+
+def _db_tasks_of(reply: Message):
+    """The django-tasks-db rows that generate `reply`, or None with another backend."""
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
     from conversations.tasks import generate_reply
 
-    if not task_id or not isinstance(generate_reply.get_backend(), DatabaseBackend):
-        return
-    DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING).update(
-        status=TaskResultStatus.FAILED,
-        finished_at=timezone.now(),
-        exception_class_path="conversations.services.liveness.WorkerLost",
-        traceback="The worker stopped sending heartbeats while writing this reply.",
+    if not isinstance(generate_reply.get_backend(), DatabaseBackend):
+        return None
+    return DBTaskResult.objects.filter(
+        task_path=generate_reply.module_path, args_kwargs__args__0=reply.pk
     )

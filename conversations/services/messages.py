@@ -90,10 +90,12 @@ def post_locked(
     conversation.last_seq = reply.seq
     conversation.updated_at = now
     conversation.save(update_fields=["last_seq", "updated_at"])
-    events.send_on_commit(
-        conversation.pk, events.message_created(message), events.message_created(reply)
-    )
+    # Queued before the events go out: the worker starts while they are published (a
+    # delta that overtakes them is placed by the client after a resume).
     enqueue_on_commit(reply)
+    events.send_on_commit(
+        conversation.pk, lambda: [events.message_created(message), events.message_created(reply)]
+    )
     return message, reply
 
 
@@ -117,10 +119,10 @@ def reply_regenerate(*, conversation: Conversation, author) -> Message:
         locked.last_seq = reply.seq
         locked.updated_at = now
         locked.save(update_fields=["last_seq", "updated_at"])
-        events.send_on_commit(
-            locked.pk, events.message_created(last), events.message_created(reply)
-        )
         enqueue_on_commit(reply)
+        events.send_on_commit(
+            locked.pk, lambda: [events.message_created(last), events.message_created(reply)]
+        )
     return reply
 
 
@@ -136,7 +138,7 @@ def reply_cancel(*, conversation: Conversation, seq: int | None = None) -> Messa
     if not cancelled:
         raise Conflict("Nothing to cancel", detail="The reply finished in the meantime.")
     running.refresh_from_db()
-    events.send_on_commit(conversation.pk, events.reply_finished(running))
+    events.send_on_commit(conversation.pk, lambda: [events.reply_finished(running)])
     return running
 
 
@@ -145,10 +147,7 @@ def enqueue_on_commit(reply: Message) -> None:
 
 
 def enqueue(reply_id: int) -> None:
-    """Queue generation and note the task on the reply, so the sweeper can tell a reply
-    still waiting in the queue from one whose task was lost."""
-    result = generate_reply.enqueue(reply_id)
-    Message.objects.filter(pk=reply_id, status=Status.PENDING).update(task_id=str(result.id))
+    generate_reply.enqueue(reply_id)
 
 
 def _pending_reply(

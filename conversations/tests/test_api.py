@@ -7,6 +7,7 @@ from django_tasks_db.models import DBTaskResult
 
 from conversations import services
 from conversations.models import Conversation, Message
+from conversations.serializers import MessageSerializer
 from conversations.tests.conftest import drain_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -348,3 +349,11 @@ def test_conversation_updated_at_moves_with_activity(api, alice):
 
     after = Conversation.objects.get(pk=conversation["id"]).updated_at
     assert before < after <= timezone.now()
+
+
+def test_message_objects_have_exactly_the_fields_the_schema_declares(api):
+    body = create(api)
+
+    declared = set(MessageSerializer().fields)
+    for message in body["messages"]:
+        assert set(message) == declared

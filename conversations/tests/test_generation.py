@@ -86,7 +86,7 @@ def test_an_unexpected_error_fails_the_reply_with_a_generic_message(
     def broken(reply):
         raise RuntimeError("a bug in building the prompt")
 
-    monkeypatch.setattr(generation.context, "build_prompt", broken)
+    monkeypatch.setattr(generation.context, "prepare", broken)
     _, reply = start(alice)
 
     drain_queue()
