@@ -1,0 +1,532 @@
+"""Chat turns under load: what the product adds to the model's time to first token.
+
+Starts an OpenAI-compatible test model (llm.testing.openai_stub) that streams at a fixed
+pace after a fixed first-token delay, then the product, in one of two modes:
+
+- embedded: `manage.py serve` (ASGI server + worker threads in one process, SQLite,
+  in-memory channel layer);
+- pg: the ASGI server on config.asgi:application and a separate `manage.py db_worker`,
+  on a scratch PostgreSQL database and Redis (channel layer).
+
+N learners each sign in over HTTP (JWT), open a conversation, connect its websocket, then
+send turns one after another over REST, timing the first `reply.delta` of each reply.
+Reported: added first-token latency (learner-seen TTFT minus the model's own delay)
+p50/p95, turns per second, lost and duplicated replies, and where the time goes.
+
+    .venv/bin/python bench/chat_turns.py                    # both modes, both servers
+    .venv/bin/python bench/chat_turns.py --mode pg --server uvicorn --learners 20 --turns 10
+
+Needs PostgreSQL (DATABASE_URL-style --pg-url, trust auth) and Redis (--redis-url) for the
+pg mode. Logs of every process go to bench/out/<mode>-<server>/.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PYTHON = sys.executable
+PASSWORD = "bench-password-not-secret-1"
+STUB_TEXT = "Sure! Here is a short answer from the test model, one token at a time."
+TURN_TIMEOUT = 60.0
+
+
+# --- Processes ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class Processes:
+    """Child processes with their logs; stopped gently (SIGINT), then firmly."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.children: list[tuple[str, subprocess.Popen]] = []
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        (self.log_dir / f"{name}.pid").write_text(str(process.pid))
+        self.children.append((name, process))
+        return process
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each child has used so far, from /proc."""
+        tick = os.sysconf("SC_CLK_TCK")
+        used = {}
+        for name, process in self.children:
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                used[name] = (int(fields[11]) + int(fields[12])) / tick
+        return used
+
+    def stop(self) -> None:
+        for _, process in reversed(self.children):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for _, process in reversed(self.children):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def run_checked(args: list[str], env: dict[str, str]) -> None:
+    subprocess.run(args, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+# --- The learner's side -----------------------------------------------------------------
+
+
+@dataclass
+class ReplyView:
+    """One reply as a client assembles it from events (the protocol's rules)."""
+
+    first_delta_at: float | None = None
+    text: str = ""
+    deltas: int = 0
+    overlaps: int = 0
+    gaps: int = 0
+    final: dict | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    first: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class Socket:
+    """Reads one conversation's events in the background, reply by reply."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.replies: dict[int, ReplyView] = {}
+        self.resumes = 0
+        self.task = asyncio.create_task(self.read())
+
+    def reply(self, seq: int) -> ReplyView:
+        return self.replies.setdefault(seq, ReplyView())
+
+    async def read(self) -> None:
+        async for raw in self.ws:
+            now = time.perf_counter()
+            event = json.loads(raw)
+            kind, seq = event.get("type"), event.get("seq")
+            if kind == "reply.delta":
+                await self.on_delta(self.reply(seq), event, now)
+            elif kind in ("reply.completed", "reply.failed"):
+                view = self.reply(seq)
+                view.final = event["message"]
+                view.done.set()
+                view.first.set()
+            elif kind == "message.created" and event["message"]["role"] == "assistant":
+                message = event["message"]
+                view = self.reply(seq)
+                if message["status"] in ("complete", "failed", "cancelled"):
+                    view.final = message
+                    view.done.set()
+                    view.first.set()
+                elif len(message["content"]) > len(view.text):
+                    view.text = message["content"]
+
+    async def on_delta(self, view: ReplyView, event: dict, now: float) -> None:
+        if view.final is not None:
+            return
+        if view.first_delta_at is None:
+            view.first_delta_at = now
+            view.first.set()
+        view.deltas += 1
+        have = utf16_len(view.text)
+        if event["offset"] > have:
+            view.gaps += 1
+            self.resumes += 1
+            await self.ws.send(json.dumps({"type": "resume", "after_seq": event["seq"] - 1}))
+            return
+        if event["offset"] < have:
+            view.overlaps += 1
+        skip = have - event["offset"]
+        encoded = event["text"].encode("utf-16-le")[2 * skip :]
+        view.text += encoded.decode("utf-16-le")
+
+
+@dataclass
+class Turn:
+    ttft: float | None
+    post_seconds: float
+    ok: bool
+    lost: bool
+    reply_id: int | None
+
+
+async def learner(
+    index: int, base_url: str, ws_url: str, turns: int, start: asyncio.Barrier
+) -> tuple[list[Turn], int, int]:
+    import httpx
+    import websockets
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        token = await http.post(
+            "/api/v1/auth/token/", json={"username": f"bench{index}", "password": PASSWORD}
+        )
+        auth = {"Authorization": f"Bearer {token.json()['access']}"}
+        http.headers.update(auth)
+        created = await http.post(
+            "/api/v1/conversations/", json={"text": f"Hello, I am learner {index}."}
+        )
+        conversation = created.json()
+        url = f"{ws_url}/ws/conversations/{conversation['id']}/"
+        async with websockets.connect(url, additional_headers=auth, max_queue=None) as ws:
+            sock = Socket(ws)
+            await ws.send(json.dumps({"type": "resume", "after_seq": 0}))
+            await asyncio.wait_for(sock.reply(2).done.wait(), TURN_TIMEOUT)  # warm-up turn
+            await start.wait()
+            results = [
+                await one_turn(http, sock, conversation["id"], index, number)
+                for number in range(turns)
+            ]
+            sock.task.cancel()
+            return results, sock.resumes, conversation["id"]
+
+
+async def one_turn(http, sock: Socket, conversation_id: int, index: int, number: int) -> Turn:
+    started = time.perf_counter()
+    response = await http.post(
+        f"/api/v1/conversations/{conversation_id}/messages/",
+        json={"text": f"Turn {number} of learner {index}: how do I say this?"},
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    posted = time.perf_counter() - started
+    if response.status_code != 202:
+        return Turn(None, posted, ok=False, lost=True, reply_id=None)
+    reply = response.json()["reply"]
+    view = sock.reply(reply["seq"])
+    try:
+        await asyncio.wait_for(view.done.wait(), TURN_TIMEOUT)
+    except TimeoutError:
+        return Turn(None, posted, ok=False, lost=True, reply_id=reply["id"])
+    final = view.final or {}
+    ok = final.get("status") == "complete" and final.get("content") == STUB_TEXT
+    ttft = None if view.first_delta_at is None else view.first_delta_at - started
+    return Turn(
+        ttft, posted, ok=ok and view.text in ("", STUB_TEXT), lost=False, reply_id=reply["id"]
+    )
+
+
+async def drive(base_url: str, ws_url: str, learners: int, turns: int, processes) -> dict:
+    start = asyncio.Barrier(learners + 1)
+    tasks = [
+        asyncio.create_task(learner(i, base_url, ws_url, turns, start)) for i in range(learners)
+    ]
+    await start.wait()
+    began = time.perf_counter()
+    cpu_before = {**processes.cpu_seconds(), "client": time.process_time()}
+    outcomes = await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - began
+    cpu_after = {**processes.cpu_seconds(), "client": time.process_time()}
+    return {
+        "cpu": {name: cpu_after[name] - cpu_before.get(name, 0) for name in cpu_after},
+        "load": os.getloadavg()[0],
+        "turns": [turn for outcome in outcomes for turn in outcome[0]],
+        "resumes": sum(outcome[1] for outcome in outcomes),
+        "conversations": [outcome[2] for outcome in outcomes],
+        "elapsed": elapsed,
+    }
+
+
+# --- One configuration ------------------------------------------------------------------
+
+
+def product_env(args, mode: str, stub_port: int, run_dir: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "LLM_PROVIDER": "openai",
+        "LLM_MODEL": "stub-model",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{stub_port}/v1",
+        "OPENAI_API_KEY": "bench",
+        "LLM_DAILY_TOKEN_QUOTA": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "VAR_DIR"):
+        env.pop(name, None)
+    if mode == "embedded":
+        env["VAR_DIR"] = str(run_dir / "var")
+    else:
+        env["DATABASE_URL"] = args.pg_url
+        env["REDIS_URL"] = args.redis_url
+        env["CHANNEL_PREFIX"] = f"bench{uuid.uuid4().hex[:8]}"
+    return env
+
+
+def scratch_postgres(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def web_command(server: str, port: int) -> list[str]:
+    if server == "daphne":
+        return [
+            PYTHON,
+            "-m",
+            "daphne",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "config.asgi:application",
+        ]
+    return [
+        PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        "--port", str(port), "--lifespan", "on", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def one_configuration(args) -> dict:
+    """Runs in its own process: Django is configured once per process."""
+    run_dir = OUT / f"{args.mode}-{args.server}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    stub_port, web_port = free_port(), free_port()
+    env = product_env(args, args.mode, stub_port, run_dir)
+    os.environ.update(env)
+    for name in ("DATABASE_URL", "REDIS_URL", "VAR_DIR"):
+        if name not in env:
+            os.environ.pop(name, None)
+    if args.mode == "pg":
+        scratch_postgres(args.pg_url)
+    else:
+        (run_dir / "var" / "db.sqlite3").unlink(missing_ok=True)
+    run_checked([PYTHON, "manage.py", "migrate", "--noinput"], env)
+    make_learners(args.learners)
+
+    processes = Processes(run_dir)
+    try:
+        stub = [
+            PYTHON, "-m", "llm.testing.openai_stub", "--port", str(stub_port),
+            "--first-token-delay", str(args.first_token_delay),
+            "--token-delay", str(args.token_delay), "--text", STUB_TEXT,
+        ]  # fmt: skip
+        processes.start("stub", stub, env)
+        if args.mode == "embedded":
+            serve = [PYTHON, "manage.py", "serve", "--server", args.server, "--port", str(web_port)]
+            processes.start("serve", serve, env)
+        else:
+            processes.start("web", web_command(args.server, web_port), env)
+            worker = [PYTHON, "manage.py", "db_worker", "--queue-name", "*", "-v", "0"]
+            processes.start("worker", worker, env)
+        wait_for_port(stub_port)
+        wait_for_port(web_port)
+        result = asyncio.run(
+            drive(
+                f"http://127.0.0.1:{web_port}",
+                f"ws://127.0.0.1:{web_port}",
+                args.learners,
+                args.turns,
+                processes,
+            )
+        )
+    finally:
+        processes.stop()
+    return summarise(args, result)
+
+
+def make_learners(count: int) -> None:
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from accounts.services import learner_sign_up
+
+    existing = set(get_user_model().objects.values_list("username", flat=True))
+    for index in range(count):
+        if f"bench{index}" not in existing:
+            learner_sign_up(
+                username=f"bench{index}",
+                password=PASSWORD,
+                native_language="es",
+                target_language="en",
+                level="B1",
+            )
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def summarise(args, result: dict) -> dict:
+    turns: list[Turn] = result["turns"]
+    added = [(t.ttft - args.first_token_delay) * 1000 for t in turns if t.ttft is not None]
+    stored = stored_replies(result["conversations"], args.turns)
+    server = server_side(args, [t.reply_id for t in turns if t.reply_id])
+    return {
+        "mode": args.mode,
+        "server": args.server,
+        "learners": args.learners,
+        "turns": len(turns),
+        "added_ttft_p50_ms": round(percentile(added, 0.50), 1),
+        "added_ttft_p95_ms": round(percentile(added, 0.95), 1),
+        "added_ttft_max_ms": round(max(added, default=float("nan")), 1),
+        "post_p50_ms": round(percentile([t.post_seconds * 1000 for t in turns], 0.5), 1),
+        "turns_per_second": round(len(turns) / result["elapsed"], 2),
+        "lost": sum(t.lost for t in turns) + stored["lost"],
+        "duplicated": stored["duplicated"],
+        "wrong_text": sum(not t.ok and not t.lost for t in turns),
+        "resumes": result["resumes"],
+        # CPU milliseconds per turn by process, and the machine's load while measuring.
+        "cpu_ms_per_turn": {
+            name: round(seconds * 1000 / max(len(turns), 1), 1)
+            for name, seconds in result["cpu"].items()
+        },
+        "load_average": round(result["load"], 2),
+        **server,
+    }
+
+
+def stored_replies(conversation_ids: list[int], turns: int) -> dict:
+    """From the database: every learner message has exactly one complete reply."""
+    from conversations.models import Message
+
+    lost = duplicated = 0
+    for conversation_id in conversation_ids:
+        messages = list(Message.objects.filter(conversation_id=conversation_id).order_by("seq"))
+        users = [m for m in messages if m.role == "user"]
+        for user in users:
+            replies = [m for m in messages if m.reply_to_id == user.pk]
+            complete = [m for m in replies if m.status == "complete" and m.content == STUB_TEXT]
+            lost += not complete
+            duplicated += max(0, len(replies) - 1)
+        lost += max(0, turns + 1 - len(users))
+    return {"lost": lost, "duplicated": duplicated}
+
+
+def server_side(args, reply_ids: list[int]) -> dict:
+    """Where the time goes, from the rows: queue wait (post → claim) and the gateway's
+    own time to first token beyond the model's delay."""
+    from conversations.models import Message
+    from llm.models import LLMCall
+
+    replies = Message.objects.filter(pk__in=reply_ids, started_at__isnull=False)
+    waits = [(m.started_at - m.created_at).total_seconds() * 1000 for m in replies]
+    ttfts = LLMCall.objects.filter(task="chat", ttft_ms__isnull=False).values_list(
+        "ttft_ms", flat=True
+    )
+    gateway = [t - args.first_token_delay * 1000 for t in ttfts]
+    return {
+        "queue_wait_p50_ms": round(percentile(waits, 0.5), 1),
+        "queue_wait_p95_ms": round(percentile(waits, 0.95), 1),
+        "gateway_extra_ttft_p50_ms": round(percentile(gateway, 0.5), 1),
+    }
+
+
+# --- Entry point ------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None = None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=["embedded", "pg", "all"], default="all")
+    parser.add_argument("--server", choices=["daphne", "uvicorn", "all"], default="all")
+    parser.add_argument("--learners", type=int, default=20)
+    parser.add_argument("--turns", type=int, default=10, help="measured turns per learner")
+    parser.add_argument("--first-token-delay", type=float, default=0.2)
+    parser.add_argument("--token-delay", type=float, default=0.02)
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/coach_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
+    parser.add_argument("--json", action="store_true", help="print one JSON line per run")
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
+    sys.path.insert(0, str(ROOT))
+    if args.mode != "all" and args.server != "all":
+        result = one_configuration(args)
+        print(json.dumps(result) if args.json else format_table([result]), flush=True)
+        return
+    results = []
+    modes = ["embedded", "pg"] if args.mode == "all" else [args.mode]
+    servers = ["daphne", "uvicorn"] if args.server == "all" else [args.server]
+    for mode in modes:
+        for server in servers:
+            child = [PYTHON, __file__, *sys.argv[1:], "--mode", mode, "--server", server, "--json"]
+            output = subprocess.run(child, cwd=ROOT, capture_output=True, text=True, check=False)
+            line = (output.stdout.strip().splitlines() or [""])[-1]
+            if output.returncode != 0 or not line.startswith("{"):
+                print(f"{mode}/{server} failed:\n{output.stderr[-3000:]}", file=sys.stderr)
+                continue
+            results.append(json.loads(line))
+            print(format_table(results[-1:]), flush=True)
+    print("\n" + format_table(results))
+
+
+COLUMNS = [
+    ("mode", "mode"),
+    ("server", "server"),
+    ("learners", "learners"),
+    ("turns", "turns"),
+    ("added TTFT p50 ms", "added_ttft_p50_ms"),
+    ("p95 ms", "added_ttft_p95_ms"),
+    ("max ms", "added_ttft_max_ms"),
+    ("turns/s", "turns_per_second"),
+    ("lost", "lost"),
+    ("dup", "duplicated"),
+    ("wrong", "wrong_text"),
+    ("POST p50 ms", "post_p50_ms"),
+    ("queue wait p50/p95 ms", "queue_wait"),
+    ("gateway extra p50 ms", "gateway_extra_ttft_p50_ms"),
+    ("CPU ms/turn", "cpu"),
+    ("load", "load_average"),
+]
+
+
+def format_table(results: list[dict]) -> str:
+    rows = [[title for title, _ in COLUMNS]]
+    for result in results:
+        result = {
+            **result,
+            "queue_wait": f"{result['queue_wait_p50_ms']}/{result['queue_wait_p95_ms']}",
+            "cpu": " ".join(f"{k}={v:g}" for k, v in result["cpu_ms_per_turn"].items()),
+        }
+        rows.append([str(result[key]) for _, key in COLUMNS])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    return "\n".join(
+        "  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)) for row in rows
+    )
+
+
+if __name__ == "__main__":
+    main()
