@@ -8,6 +8,10 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from prometheus_client import REGISTRY
 
+        from ops import wake
+
+        wake.connect()
+
         from ops.metrics import ProductCollector
 
         if not getattr(REGISTRY, "_coach_registered", False):

@@ -153,7 +153,8 @@ WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 # --- Background tasks -----------------------------------------------------------------
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-WORKER_POLL_INTERVAL = env.float("WORKER_POLL_INTERVAL", default=0.02)
+# Queued tasks wake idle workers at once (ops.wake); polling is only the fallback.
+WORKER_POLL_INTERVAL = env.float("WORKER_POLL_INTERVAL", default=0.1)
 WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
 # /health calls the worker down when its last heartbeat is older than this.
 WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=30.0)

@@ -17,3 +17,10 @@ def meet_two_others() -> str:
 @task()
 def explode() -> None:
     raise ValueError("boom")
+
+
+@task()
+def note_time() -> float:
+    import time
+
+    return time.monotonic()

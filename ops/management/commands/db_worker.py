@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -28,9 +28,24 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from ops import wake
 from ops.models import WorkerHeartbeat
 
 logger = logging.getLogger("django_tasks_db")
+
+
+def release_connection() -> None:
+    """Hands this thread's connection back between units of work.
+
+    On PostgreSQL closing returns it to the pool, which is cheap. Reopening SQLite costs
+    a file open and the WAL pragmas each time, and worker threads live as long as the
+    process, so there the connection is kept unless it broke.
+    """
+    if connection.vendor == "sqlite":
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+        return
+    connection.close()
 
 
 class ConcurrentWorker(Worker):
@@ -41,6 +56,7 @@ class ConcurrentWorker(Worker):
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="task")
         self.in_flight = 0
         self._lock = threading.Lock()
+        self.wake = threading.Event()
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         if not self.running:
@@ -82,16 +98,19 @@ class ConcurrentWorker(Worker):
     def run(self) -> None:
         logger.info("Worker %s started with %d threads", self.worker_id, self.threads)
         threading.Thread(target=self.keep_alive, name="heartbeat", daemon=True).start()
+        wake.subscribe(self.wake, lambda: self.running)
         while self.running:
             if not self.slots.acquire(timeout=0.5):
                 continue
-            close_old_connections()
+            release_connection()
+            # Cleared before looking, so a task queued from now on wakes the wait below.
+            self.wake.clear()
             task_result = self.claim_next()
             if task_result is None:
                 self.slots.release()
                 if self.batch and self.in_flight == 0:
                     break  # --batch: the queue is drained and nothing is running
-                time.sleep(self.interval)
+                self.wake.wait(self.interval)
                 continue
             with self._lock:
                 self.in_flight += 1
@@ -105,8 +124,7 @@ class ConcurrentWorker(Worker):
         try:
             self.run_task(task_result)
         finally:
-            # Hand the connection back (to the pool, on PostgreSQL) between tasks.
-            connection.close()
+            release_connection()
             with self._lock:
                 self.in_flight -= 1
             self.slots.release()
@@ -124,7 +142,7 @@ class ConcurrentWorker(Worker):
             except Exception:
                 logger.exception("Worker heartbeat or periodic job failed; will try again")
             finally:
-                connection.close()
+                release_connection()
             time.sleep(settings.WORKER_HEARTBEAT_SECONDS)
 
     def beat(self) -> None:
