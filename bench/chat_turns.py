@@ -57,6 +57,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -217,7 +218,7 @@ class Turn:
 
 
 async def learner(
-    index: int, base_url: str, ws_url: str, turns: int, start: asyncio.Barrier
+    index: int, base_url: str, ws_url: str, turns: int, start: asyncio.Barrier, think: float
 ) -> tuple[list[Turn], int, int]:
     import httpx
     import websockets
@@ -238,10 +239,13 @@ async def learner(
             await ws.send(json.dumps({"type": "resume", "after_seq": 0}))
             await asyncio.wait_for(sock.reply(2).done.wait(), TURN_TIMEOUT)  # warm-up turn
             await start.wait()
-            results = [
-                await one_turn(http, sock, conversation["id"], index, number)
-                for number in range(turns)
-            ]
+            results = []
+            for number in range(turns):
+                results.append(await one_turn(http, sock, conversation["id"], index, number))
+                if think:
+                    # Reading the reply and typing the next turn; spread so learners
+                    # do not fall into lockstep.
+                    await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
             sock.task.cancel()
             return results, sock.resumes, conversation["id"]
 
@@ -270,10 +274,13 @@ async def one_turn(http, sock: Socket, conversation_id: int, index: int, number:
     )
 
 
-async def drive(base_url: str, ws_url: str, learners: int, turns: int, processes) -> dict:
+async def drive(
+    base_url: str, ws_url: str, learners: int, turns: int, processes, think: float = 0.0
+) -> dict:
     start = asyncio.Barrier(learners + 1)
     tasks = [
-        asyncio.create_task(learner(i, base_url, ws_url, turns, start)) for i in range(learners)
+        asyncio.create_task(learner(i, base_url, ws_url, turns, start, think))
+        for i in range(learners)
     ]
     await start.wait()
     began = time.perf_counter()
@@ -386,6 +393,7 @@ def one_configuration(args) -> dict:
                 args.learners,
                 args.turns,
                 processes,
+                args.think,
             )
         )
     finally:
@@ -429,6 +437,7 @@ def summarise(args, result: dict) -> dict:
         "mode": args.mode,
         "server": args.server,
         "learners": args.learners,
+        "think_s": args.think,
         "turns": len(turns),
         "added_ttft_p50_ms": round(percentile(added, 0.50), 1),
         "added_ttft_p95_ms": round(percentile(added, 0.95), 1),
@@ -498,6 +507,12 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--token-delay", type=float, default=0.02)
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/coach_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a learner reads and types between turns (0: back to back)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line per run")
     return parser.parse_args(argv)
 

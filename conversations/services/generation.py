@@ -9,8 +9,8 @@ never miss a delta it did not receive.
 
 import logging
 import queue
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import connection
@@ -21,6 +21,7 @@ import llm
 from conversations import context, events
 from conversations.models import Message, Role, Status
 from conversations.services import liveness
+from ops.db import release_connection
 
 logger = logging.getLogger(__name__)
 
@@ -117,10 +118,15 @@ def _pump(stream) -> queue.SimpleQueue:
         except BaseException as exc:
             deltas.put(exc)
         finally:
-            connection.close()
+            release_connection()
 
-    threading.Thread(target=run, name="model-stream", daemon=True).start()
+    _pumps.submit(run)
     return deltas
+
+
+# Long-lived pump threads keep their SQLite connection between replies (the gateway
+# records each call from here); one per worker thread is enough, twice that is slack.
+_pumps = ThreadPoolExecutor(max_workers=2 * settings.WORKER_THREADS, thread_name_prefix="model")
 
 
 def _finish(reply: Message, *, status: str, stream=None, error: str = "") -> None:

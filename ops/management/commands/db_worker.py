@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from django.conf import settings
-from django.db import connection
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -29,23 +28,10 @@ from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from ops import wake
+from ops.db import release_connection
 from ops.models import WorkerHeartbeat
 
 logger = logging.getLogger("django_tasks_db")
-
-
-def release_connection() -> None:
-    """Hands this thread's connection back between units of work.
-
-    On PostgreSQL closing returns it to the pool, which is cheap. Reopening SQLite costs
-    a file open and the WAL pragmas each time, and worker threads live as long as the
-    process, so there the connection is kept unless it broke.
-    """
-    if connection.vendor == "sqlite":
-        if connection.connection is not None and not connection.is_usable():
-            connection.close()
-        return
-    connection.close()
 
 
 class ConcurrentWorker(Worker):
