@@ -14,17 +14,7 @@ LONG_POLL = 30.0
 
 @pytest.mark.django_db(transaction=True)
 def test_a_queued_task_wakes_an_idle_worker_long_before_its_next_poll():
-    worker = ConcurrentWorker(
-        threads=1,
-        queue_names=["*"],
-        interval=LONG_POLL,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="sleepy",
-        excluded_queue_names=[],
-    )
+    worker = ConcurrentWorker.for_all_queues(threads=1, worker_id="sleepy", interval=LONG_POLL)
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     time.sleep(0.3)  # let it find the queue empty and start waiting

@@ -1,4 +1,5 @@
 import pytest
+from django.db.utils import OperationalError
 from django_tasks_db.models import DBTaskResult
 
 from ops.management.commands.db_worker import ConcurrentWorker
@@ -9,16 +10,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def batch_worker(threads: int, worker_id: str = "test-worker") -> ConcurrentWorker:
-    return ConcurrentWorker(
-        threads=threads,
-        queue_names=["*"],
-        interval=0.01,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=worker_id,
-        excluded_queue_names=[],
+    return ConcurrentWorker.for_all_queues(
+        threads=threads, worker_id=worker_id, interval=0.01, batch=True
     )
 
 
@@ -52,3 +45,24 @@ def test_worker_reports_a_heartbeat_and_removes_it_on_exit():
     worker.run()
 
     assert not WorkerHeartbeat.objects.filter(worker_id="beating").exists()
+
+
+def test_a_database_failure_while_claiming_does_not_end_the_worker(monkeypatch):
+    worker = batch_worker(threads=1, worker_id="resilient")
+    failures = iter([OperationalError("server closed the connection unexpectedly")])
+    real_claim = worker.claim_next
+
+    def claim_failing_once():
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return real_claim()
+
+    monkeypatch.setattr(worker, "claim_next", claim_failing_once)
+    monkeypatch.setattr("ops.management.commands.db_worker.CLAIM_BACKOFF_SECONDS", 0.01)
+    queued = sample_tasks.note_time.enqueue()
+
+    worker.run()
+
+    queued.refresh()
+    assert queued.status == "SUCCESSFUL"

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
 
 from django.conf import settings
+from django.db import connection
 from django.db.utils import OperationalError
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -32,6 +33,9 @@ from ops.db import release_connection
 from ops.models import WorkerHeartbeat
 
 logger = logging.getLogger("django_tasks_db")
+
+
+CLAIM_BACKOFF_SECONDS = 2.0
 
 
 class ConcurrentWorker(Worker):
@@ -81,34 +85,69 @@ class ConcurrentWorker(Worker):
                 return None
             raise
 
+    @classmethod
+    def for_all_queues(
+        cls, *, threads: int, worker_id: str, interval: float | None = None, batch: bool = False
+    ) -> "ConcurrentWorker":
+        return cls(
+            threads=threads,
+            queue_names=["*"],
+            interval=settings.WORKER_POLL_INTERVAL if interval is None else interval,
+            batch=batch,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=worker_id,
+            excluded_queue_names=[],
+        )
+
     def run(self) -> None:
         logger.info("Worker %s started with %d threads", self.worker_id, self.threads)
         threading.Thread(target=self.keep_alive, name="heartbeat", daemon=True).start()
         wake.subscribe(self.wake, lambda: self.running)
-        while self.running:
-            if not self.slots.acquire(timeout=0.5):
-                continue
+        try:
+            while self.running and self.dispatch_next():
+                pass
+        finally:
+            # Also stops the heartbeat, so /health stops vouching for a dead claim loop.
+            self.running = False
+            self.pool.shutdown(wait=True)
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
+            logger.info("Worker %s stopped", self.worker_id)
+
+    def dispatch_next(self) -> bool:
+        """Claims one task into a free thread, or waits. False once a --batch drain is done."""
+        if not self.slots.acquire(timeout=0.5):
+            return True
+        try:
             release_connection()
             # Cleared before looking, so a task queued from now on wakes the wait below.
             self.wake.clear()
             task_result = self.claim_next()
-            if task_result is None:
-                self.slots.release()
-                if self.batch and self.in_flight == 0:
-                    break  # --batch: the queue is drained and nothing is running
-                self.wake.wait(self.interval)
-                continue
-            with self._lock:
-                self.in_flight += 1
-            self.pool.submit(self.run_in_thread, task_result)
-        self.running = False  # also ends the heartbeat thread after a --batch drain
-        self.pool.shutdown(wait=True)
-        WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
-        logger.info("Worker %s stopped", self.worker_id)
+        except Exception:
+            # A database restart or a pool timeout must not end the worker: back off, retry.
+            self.slots.release()
+            logger.exception("Could not claim a task; retrying in %.0f s", CLAIM_BACKOFF_SECONDS)
+            connection.close()
+            time.sleep(CLAIM_BACKOFF_SECONDS)
+            return True
+        if task_result is None:
+            self.slots.release()
+            if self.batch and self.in_flight == 0:
+                return False  # the queue is drained and nothing is running
+            self.wake.wait(self.interval)
+            return True
+        with self._lock:
+            self.in_flight += 1
+        self.pool.submit(self.run_in_thread, task_result)
+        return True
 
     def run_in_thread(self, task_result: DBTaskResult) -> None:
         try:
             self.run_task(task_result)
+        except Exception:
+            # run_task records task failures itself; this is a failure to record one.
+            logger.exception("Task %s could not be run or recorded", task_result.id)
         finally:
             release_connection()
             with self._lock:

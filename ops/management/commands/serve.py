@@ -40,16 +40,8 @@ class Command(BaseCommand):
     def start_worker(self, threads: int) -> tuple[ConcurrentWorker, threading.Thread]:
         if threads < 1:
             raise CommandError("--threads must be at least 1")
-        worker = ConcurrentWorker(
-            threads=threads,
-            queue_names=["*"],
-            interval=settings.WORKER_POLL_INTERVAL,
-            batch=False,
-            backend_name="default",
-            startup_delay=False,
-            max_tasks=None,
-            worker_id=f"serve-{get_random_string(12)}",
-            excluded_queue_names=[],
+        worker = ConcurrentWorker.for_all_queues(
+            threads=threads, worker_id=f"serve-{get_random_string(12)}"
         )
         thread = threading.Thread(target=worker.run, name="task-worker", daemon=True)
         thread.start()
