@@ -36,6 +36,14 @@ def _block_network():
     socket.socket.connect = _real_connect
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache; each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def make_learner(username: str, **extra):
     return learner_sign_up(
         username=username,

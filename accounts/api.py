@@ -3,9 +3,17 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts import services
 from accounts.models import LearnerProfile, User
+from accounts.throttles import SignInRateThrottle
+
+
+class ThrottledTokenObtainPairView(TokenObtainPairView):
+    """JWT sign-in, limited per client address against password guessing."""
+
+    throttle_classes = [SignInRateThrottle]
 
 
 class ProfileSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, SignUpForm
+from accounts.throttles import SignInRateThrottle
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,6 +38,18 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        throttle = SignInRateThrottle()
+        if not throttle.allow_request(request, self):
+            wait = int(throttle.wait() or 60)
+            form = self.get_form()
+            form.add_error(None, f"Too many attempts. Wait {wait} seconds, then try again.")
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -66,7 +66,11 @@ class BrowserOriginValidator(OriginValidator):
 
 
 def allowed_origins() -> list[str]:
-    return settings.WEBSOCKET_ALLOWED_ORIGINS or list(settings.ALLOWED_HOSTS)
+    if settings.WEBSOCKET_ALLOWED_ORIGINS:
+        return settings.WEBSOCKET_ALLOWED_ORIGINS
+    # ALLOWED_HOSTS=* (common behind a load balancer) must not mean "any site may open a
+    # socket with the learner's cookie": without explicit origins, a wildcard allows none.
+    return [host for host in settings.ALLOWED_HOSTS if host != "*"]
 
 
 def websocket_stack(router):

@@ -73,3 +73,16 @@ def test_schema_and_swagger_are_served_locally(client):
     assert b"/api/v1/me" in schema.content
     assert docs.status_code == 200
     assert b"https://" not in docs.content
+
+
+def test_jwt_sign_in_is_rate_limited_per_address(alice):
+    client = APIClient()
+    attempts = [
+        client.post("/api/v1/auth/token/", {"username": "alice", "password": "guess"})
+        for _ in range(11)
+    ]
+
+    assert [a.status_code for a in attempts[:10]] == [401] * 10
+    assert attempts[10].status_code == 429
+    assert attempts[10].json()["error"]
+    assert "Retry-After" in attempts[10].headers

@@ -79,3 +79,14 @@ def test_profile_update(client, alice):
 
     assert response.status_code == 302
     assert LearnerProfile.objects.get(user=alice).level == "C1"
+
+
+def test_log_in_page_is_rate_limited(client, alice):
+    for _ in range(10):
+        client.post(reverse("accounts:login"), {"username": "alice", "password": "guess"})
+
+    blocked = client.post(reverse("accounts:login"), {"username": "alice", "password": PASSWORD})
+
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.content.decode()
+    assert client.get(reverse("accounts:profile")).status_code == 302  # not signed in

@@ -9,6 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from config.secret import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -19,7 +22,7 @@ env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="local-only-insecure-key-set-SECRET_KEY-in-production")
+SECRET_KEY = env.str("SECRET_KEY", default="") or local_secret_key(VAR_DIR)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"]
@@ -159,7 +162,9 @@ WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
 # /health calls the worker down when its last heartbeat is older than this.
 WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=30.0)
 # Jobs every worker process runs on a timer: dotted path -> seconds between runs.
-WORKER_PERIODIC_JOBS: dict[str, float] = {}
+WORKER_PERIODIC_JOBS: dict[str, float] = {"ops.maintenance.prune_finished_tasks": 3600.0}
+# Finished background-task rows are deleted after this many days.
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=2)
 
 # --- Auth -----------------------------------------------------------------------------
 
@@ -183,6 +188,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.PageNumberPagination",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # Counted in the cache: per process in the embedded mode, shared through Redis.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_ANON", default="120/min"),
+        "user": env.str("THROTTLE_USER", default="600/min"),
+        # Password guessing: signing in, by JWT or on the log-in page, per client address.
+        "sign_in": env.str("THROTTLE_SIGN_IN", default="10/min"),
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -190,6 +206,8 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
 }
 SPECTACULAR_SETTINGS = {
+    # Native and target language share one choice list: one schema enum, not two.
+    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "accounts.models.Language"},
     "TITLE": "Curiosity Coach API",
     "DESCRIPTION": "Chat with an AI tutor; every reply streams over /ws/.",
     "VERSION": "1",
@@ -236,6 +254,8 @@ LOGGING = {
 
 # One variable moves every task profile to a hosted model: LLM_PROVIDER=openai.
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="local")
+if LLM_PROVIDER not in ("local", "openai", "scripted"):
+    raise ImproperlyConfigured(f"LLM_PROVIDER must be local or openai, not {LLM_PROVIDER!r}")
 LLM_MODEL = env.str("LLM_MODEL", default="")
 OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
