@@ -16,7 +16,8 @@ from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
 
-PUBLISH_TIMEOUT_SECONDS = 5.0
+# Short: a reply waits on each publish, and a lost event costs only a resume.
+PUBLISH_TIMEOUT_SECONDS = 1.0
 
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
