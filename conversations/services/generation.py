@@ -89,6 +89,9 @@ def _stream_into(reply: Message, stream) -> None:
         if item is _END:
             break
         if isinstance(item, BaseException):
+            # Text received before the failure is the learner's to read: store and
+            # publish it before the reply is marked failed.
+            writer.flush()
             raise item
         if not (writer.flush() if item is None else writer.add(item)):
             stream.close()  # cancelled, deleted or given up: keep what is stored

@@ -80,6 +80,26 @@ def test_a_failure_mid_stream_keeps_the_reply_failed_not_streaming(scripted_llm,
     assert reply.error
 
 
+@override_settings(REPLY_FLUSH_SECONDS=60)
+def test_text_received_before_a_failure_is_stored_and_published(scripted_llm, alice, monkeypatch):
+    # The first delta goes out at once; the next ones wait for a flush that, with this
+    # interval, only the failure itself can bring.
+    scripted_llm.queue("Half a sentence and then", chunk_size=4, fail_after_chars=12)
+    _, reply = start(alice)
+    sent = []
+    monkeypatch.setattr(generation.events, "send", lambda _cid, *events: sent.extend(events))
+
+    drain_queue()
+
+    reply.refresh_from_db()
+    assert reply.status == "failed"
+    assert reply.content == "Half a sente"
+    deltas = [(e["offset"], e["text"]) for e in sent if e["type"] == "reply.delta"]
+    assert deltas == [(0, "Half"), (4, " a sente")]
+    assert sent[-1]["type"] == "reply.failed"
+    assert sent[-1]["message"]["content"] == "Half a sente"
+
+
 def test_an_unexpected_error_fails_the_reply_with_a_generic_message(
     scripted_llm, alice, monkeypatch, caplog
 ):
