@@ -7,10 +7,12 @@ Text is stored before it is published: a client that resumes from the database c
 never miss a delta it did not receive.
 """
 
+import itertools
 import logging
 import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
@@ -127,9 +129,46 @@ def _pump(stream) -> queue.SimpleQueue:
     return deltas
 
 
-# Long-lived pump threads keep their SQLite connection between replies (the gateway
-# records each call from here); one per worker thread is enough, twice that is slack.
-_pumps = ThreadPoolExecutor(max_workers=2 * settings.WORKER_THREADS, thread_name_prefix="model")
+class StreamThreads:
+    """Runs each job at once, on an idle thread of an earlier job or on a new one.
+
+    A pump must never wait behind another reply's pump: its worker thread is blocked on
+    the deltas it would produce. A bounded pool cannot promise that, as the number of
+    replies a process writes at once is `db_worker --threads`, not a setting. Threads
+    live on once started, so they keep their SQLite connection between replies (the
+    gateway records each call from here); there are about as many as the most replies
+    the process has written at once.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._idle: queue.SimpleQueue[queue.SimpleQueue] = queue.SimpleQueue()
+        self._started = itertools.count(1)
+
+    def submit(self, job: Callable[[], None]) -> None:
+        try:
+            inbox = self._idle.get_nowait()
+        except queue.Empty:
+            inbox = self._start()
+        inbox.put(job)
+
+    def _start(self) -> queue.SimpleQueue:
+        inbox: queue.SimpleQueue = queue.SimpleQueue()
+        name = f"{self.name}-{next(self._started)}"
+        threading.Thread(target=self._serve, args=(inbox,), name=name, daemon=True).start()
+        return inbox
+
+    def _serve(self, inbox: queue.SimpleQueue) -> None:
+        while True:
+            job = inbox.get()
+            try:
+                job()
+            except Exception:
+                logger.exception("A model stream thread's job failed")
+            self._idle.put(inbox)
+
+
+_pumps = StreamThreads("model")
 
 
 def _finish(reply: Message, *, status: str, stream=None, error: str = "") -> None:

@@ -248,3 +248,26 @@ def test_offsets_count_like_javascript_strings(scripted_llm, alice, monkeypatch)
     writer.flush()
 
     assert [e["offset"] for e in sent] == [0, 5]
+
+
+def test_model_streams_never_wait_for_each_other_and_their_threads_are_reused(settings):
+    # More replies at once than any fixed pool sized from the settings would run.
+    streams = 2 * settings.WORKER_THREADS + 1
+    threads = generation.StreamThreads("test-model")
+    everyone_running = threading.Barrier(streams, timeout=10)
+    ran: list[str] = []
+
+    def job() -> None:
+        everyone_running.wait()  # breaks (and fails the test) if one job was held back
+        ran.append(threading.current_thread().name)
+
+    for _ in range(streams):
+        threads.submit(job)
+    wait_for(lambda: len(ran) == streams, what="every stream to run")
+    wait_for(lambda: threads._idle.qsize() == streams, what="the threads to be idle")
+    for _ in range(streams):
+        threads.submit(lambda: ran.append(threading.current_thread().name))
+    wait_for(lambda: len(ran) == 2 * streams, what="the second round")
+
+    assert not everyone_running.broken
+    assert len(set(ran)) == streams  # the second round ran on the same threads
