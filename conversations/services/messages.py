@@ -5,6 +5,8 @@ conversation's row lock (which also hands out the `seq` numbers), and queues the
 generation task with ids only once the rows are committed.
 """
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +22,8 @@ from conversations.models import (
     Status,
 )
 from conversations.tasks import generate_reply
+
+logger = logging.getLogger(__name__)
 
 
 class EmptyMessage(UserFacingError):
@@ -143,7 +147,22 @@ def reply_cancel(*, conversation: Conversation, seq: int | None = None) -> Messa
 
 
 def enqueue_on_commit(reply: Message) -> None:
-    transaction.on_commit(lambda: enqueue(reply.pk))
+    """Queue the reply's generation once its row is committed.
+
+    By then the learner's message is stored, so a queue that refuses must not turn the
+    request into an error (`robust`: Django logs the traceback and carries on). The
+    reply is not lost: it stays pending, and the sweeper (liveness.replies_sweep) queues
+    it again once it has waited REPLY_PENDING_STALE_SECONDS with no task to run it.
+    """
+
+    def enqueue_reply() -> None:
+        try:
+            enqueue(reply.pk)
+        except Exception:
+            logger.error("Reply %s is stored but not queued; the sweeper will queue it", reply.pk)
+            raise
+
+    transaction.on_commit(enqueue_reply, robust=True)
 
 
 def enqueue(reply_id: int) -> None:

@@ -1,5 +1,7 @@
 """REST under /api/v1/conversations/: the contract the chat page and API clients rely on."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
 from django.utils import timezone
@@ -8,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from conversations import services
 from conversations.models import Conversation, Message
 from conversations.serializers import MessageSerializer
+from conversations.services import messages
 from conversations.tests.conftest import drain_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -357,3 +360,28 @@ def test_message_objects_have_exactly_the_fields_the_schema_declares(api):
     declared = set(MessageSerializer().fields)
     for message in body["messages"]:
         assert set(message) == declared
+
+
+def test_a_queue_refusing_after_commit_still_answers_202_and_the_sweeper_queues_the_reply(
+    api, monkeypatch, caplog, settings
+):
+    conversation = create(api)
+    finish_running_replies()
+
+    class RefusingQueue:
+        def enqueue(self, *args, **kwargs):
+            raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(messages, "generate_reply", RefusingQueue())
+    response = api.post(f"{URL}{conversation['id']}/messages/", {"text": "Still there?"})
+    monkeypatch.undo()
+
+    assert response.status_code == 202
+    reply = Message.objects.get(pk=response.json()["reply"]["id"])
+    assert reply.status == "pending"
+    assert f"Reply {reply.pk} is stored but not queued" in caplog.text
+    assert not DBTaskResult.objects.filter(args_kwargs__args__0=reply.pk).exists()
+
+    later = timezone.now() + timedelta(seconds=settings.REPLY_PENDING_STALE_SECONDS + 1)
+    assert services.replies_sweep(now=later)["requeued"] == 1
+    assert DBTaskResult.objects.filter(args_kwargs__args__0=reply.pk).exists()
