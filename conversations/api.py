@@ -44,7 +44,10 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
     texts = {
         400: "Invalid input",
         404: "No such conversation for this account (another learner's looks the same)",
-        409: "Not possible now (a reply is running, nothing to cancel, conversation ended)",
+        409: (
+            "Not possible now (a reply is running, nothing to cancel, conversation ended), "
+            "or an Idempotency-Key used before for other text"
+        ),
         413: "Message too long",
         429: "Daily allowance of tutor replies used up",
     }
@@ -88,7 +91,7 @@ class ConversationListView(generics.GenericAPIView):
         summary="Start a conversation with a first message",
         request=ConversationCreateInput,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: ConversationSerializer, **errors(400, 413, 429)},
+        responses={201: ConversationSerializer, **errors(400, 409, 413, 429)},
     )
     def post(self, request: Request) -> Response:
         incoming = ConversationCreateInput(data=request.data)

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import llm
+from config.errors import Conflict
 from conversations import events
 from conversations.models import Conversation, Mode, TaskType
 from conversations.services.messages import clean_text, post_locked
@@ -35,10 +36,11 @@ def conversation_create(
     client_id: str = "",
 ) -> Conversation:
     """A new conversation with its first message and a pending reply (queued on commit).
-    A repeated `client_id` (Idempotency-Key) returns the conversation it created."""
+    A repeated `client_id` (Idempotency-Key) returns the conversation it created; the
+    same key with another first message is refused (409), as for `message_post`."""
     text = clean_text(text)
     if client_id:
-        existing = Conversation.objects.filter(owner=owner, client_id=client_id).first()
+        existing = _replay(owner, client_id=client_id, text=text)
         if existing is not None:
             return existing
     llm.quota_check(owner)
@@ -55,11 +57,25 @@ def conversation_create(
             post_locked(conversation, text=text, task_type=task_type)
     except IntegrityError:
         # The same key raced in from a retry: the first one won, return it.
-        existing = Conversation.objects.filter(owner=owner, client_id=client_id).first()
-        if not client_id or existing is None:
+        existing = _replay(owner, client_id=client_id, text=text) if client_id else None
+        if existing is None:
             raise
         return existing
     return conversation
+
+
+def _replay(owner, *, client_id: str, text: str) -> Conversation | None:
+    existing = Conversation.objects.filter(owner=owner, client_id=client_id).first()
+    if existing is None:
+        return None
+    first = existing.messages.filter(seq=1).values_list("content", flat=True).first()
+    # A first message purged for privacy cannot be compared: the key alone decides.
+    if first is not None and first != text:
+        raise Conflict(
+            "This Idempotency-Key was already used for another conversation",
+            detail="Use a new key for a new conversation.",
+        )
+    return existing
 
 
 def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:

@@ -201,7 +201,8 @@ def _replay(conversation: Conversation, *, client_id: str, text: str):
             "This Idempotency-Key was already used for another message",
             detail="Use a new key for a new message.",
         )
-    reply = message.replies.order_by("seq").first()
+    # The reply shown now: after a regenerate, the newest one, not the one it replaced.
+    reply = message.replies.order_by("superseded", "-seq").first()
     return message, reply
 
 

@@ -385,3 +385,29 @@ def test_a_queue_refusing_after_commit_still_answers_202_and_the_sweeper_queues_
     later = timezone.now() + timedelta(seconds=settings.REPLY_PENDING_STALE_SECONDS + 1)
     assert services.replies_sweep(now=later)["requeued"] == 1
     assert DBTaskResult.objects.filter(args_kwargs__args__0=reply.pk).exists()
+
+
+def test_a_create_retried_with_the_same_key_but_other_text_is_a_conflict(api):
+    first = api.post(URL, {"text": "Hi"}, format="json", HTTP_IDEMPOTENCY_KEY="new-chat-1")
+    other = api.post(URL, {"text": "Bye"}, format="json", HTTP_IDEMPOTENCY_KEY="new-chat-1")
+
+    assert first.status_code == 201
+    assert other.status_code == 409
+    assert other.json()["error"] == "This Idempotency-Key was already used for another conversation"
+    assert Conversation.objects.count() == 1
+
+
+def test_a_post_retried_after_a_regenerate_returns_the_current_reply(api):
+    conversation = create(api)
+    finish_running_replies()
+    url = f"{URL}{conversation['id']}/messages/"
+    first = api.post(url, {"text": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+    finish_running_replies()
+    regenerated = api.post(f"{URL}{conversation['id']}/regenerate/").json()["reply"]
+
+    again = api.post(url, {"text": "Once"}, format="json", HTTP_IDEMPOTENCY_KEY="key-1")
+
+    assert again.status_code == 202
+    assert again.json()["message"]["id"] == first.json()["message"]["id"]
+    assert again.json()["reply"]["id"] == regenerated["id"] != first.json()["reply"]["id"]
+    assert again.json()["reply"]["superseded"] is False
