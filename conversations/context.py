@@ -15,6 +15,7 @@ from django.db.models import Q
 
 import llm
 from conversations.models import Conversation, Message, Role, Status
+from llm.prompts import learner_variables
 
 PAGE = 40
 # Tokens kept free for the framing a provider adds around the messages.
@@ -68,15 +69,8 @@ def record(prompt: Prompt) -> None:
 
 
 def system_prompt(task: str, user) -> str:
-    profile = getattr(user, "profile", None)
-    if profile is None:
-        return llm.system_prompt(task)
-    return llm.system_prompt(
-        task,
-        learner_native_language=profile.get_native_language_display(),
-        learner_target_language=profile.get_target_language_display(),
-        learner_level=profile.level,
-    )
+    """The profile's system prompt, filled for `user` as the gateway fills it."""
+    return llm.system_prompt(task, **learner_variables(user))
 
 
 def history(conversation_id: int, *, before_seq: int):

@@ -91,15 +91,7 @@ def post_locked(
         completed_at=now,
     )
     reply = _pending_reply(conversation, reply_to=message, seq=message.seq + 1, now=now)
-    conversation.last_seq = reply.seq
-    conversation.updated_at = now
-    conversation.save(update_fields=["last_seq", "updated_at"])
-    # Queued before the events go out: the worker starts while they are published (a
-    # delta that overtakes them is placed by the client after a resume).
-    enqueue_on_commit(reply)
-    events.send_on_commit(
-        conversation.pk, lambda: [events.message_created(message), events.message_created(reply)]
-    )
+    _queue_reply(conversation, reply, now=now, announce=[message, reply])
     return message, reply
 
 
@@ -120,13 +112,7 @@ def reply_regenerate(*, conversation: Conversation, author) -> Message:
         reply = _pending_reply(
             locked, reply_to=last.reply_to, seq=locked.last_seq + 1, now=now, replaces=last
         )
-        locked.last_seq = reply.seq
-        locked.updated_at = now
-        locked.save(update_fields=["last_seq", "updated_at"])
-        enqueue_on_commit(reply)
-        events.send_on_commit(
-            locked.pk, lambda: [events.message_created(last), events.message_created(reply)]
-        )
+        _queue_reply(locked, reply, now=now, announce=[last, reply])
     return reply
 
 
@@ -144,6 +130,20 @@ def reply_cancel(*, conversation: Conversation, seq: int | None = None) -> Messa
     running.refresh_from_db()
     events.send_on_commit(conversation.pk, lambda: [events.reply_finished(running)])
     return running
+
+
+def _queue_reply(
+    conversation: Conversation, reply: Message, *, now, announce: list[Message]
+) -> None:
+    """Within the transaction that created `reply`: hand out its seq, then queue it and
+    announce `announce` once committed."""
+    conversation.last_seq = reply.seq
+    conversation.updated_at = now
+    conversation.save(update_fields=["last_seq", "updated_at"])
+    # Queued before the events go out: the worker starts while they are published (a
+    # delta that overtakes them is placed by the client after a resume).
+    enqueue_on_commit(reply)
+    events.send_on_commit(conversation.pk, lambda: [events.message_created(m) for m in announce])
 
 
 def enqueue_on_commit(reply: Message) -> None:

@@ -131,3 +131,18 @@ def test_a_learner_message_larger_than_the_budget_is_cut_to_fit(scripted_llm, al
 
     assert llm.count_tokens("chat", prompt) <= 200
     assert prompt[-1]["content"].startswith("word word")
+
+
+@pytest.mark.parametrize("with_profile", [True, False])
+def test_the_system_prompt_is_filled_for_the_learner_as_the_gateway_fills_it(
+    scripted_llm, alice, django_user_model, with_profile
+):
+    owner = alice if with_profile else django_user_model.objects.create_user("no-profile")
+    _conversation, reply = long_conversation(owner, turns=1)
+    list(llm.stream("chat", [{"role": "user", "content": "Hi"}], user=owner))
+
+    prompt = context.build_prompt(reply)
+
+    (gateway_call,) = scripted_llm.calls
+    assert prompt[0] == gateway_call.messages[0]
+    assert "{learner_" not in prompt[0]["content"]
