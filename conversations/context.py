@@ -21,6 +21,11 @@ PAGE = 40
 # Tokens kept free for the framing a provider adds around the messages.
 FRAMING_RESERVE = 8
 SUMMARY_NOTE = "Summary of the earlier part of this conversation (for context only):\n"
+# The learner's newest message always goes in, with at least this many of its tokens:
+# when the system prompt and the summary leave less room, the summary is left out, and
+# if the system prompt alone leaves less (a profile whose budget is too small for its own
+# prompt), the prompt goes over the budget rather than lose the learner's words.
+NEWEST_MIN_TOKENS = 64
 
 
 @dataclass
@@ -50,14 +55,23 @@ def prepare(reply: Message) -> Prompt:
     """The prompt, reading only; `record` then stores what building it learnt."""
     conversation = reply.conversation
     task = reply.task_type
-    instructions = system_prompt(task, conversation.owner)
-    if conversation.summary:
-        # One system message: some chat templates accept only one.
-        instructions += "\n\n" + SUMMARY_NOTE + conversation.summary
-    system = {"role": "system", "content": instructions}
     budget = llm.get_profile(task).context_budget - FRAMING_RESERVE
-    window = newest_turns(reply, budget=budget - llm.count_tokens(task, [system]))
+    instructions = system_prompt(task, conversation.owner)
+    system = _system_message(instructions, conversation.summary)
+    room = budget - llm.count_tokens(task, [system])
+    if room < NEWEST_MIN_TOKENS and conversation.summary:
+        # The learner's own message matters more than a summary of older turns.
+        system = _system_message(instructions, "")
+        room = budget - llm.count_tokens(task, [system])
+    window = newest_turns(reply, budget=room)
     return Prompt(messages=[system, *window.turns], window=window, conversation=conversation)
+
+
+def _system_message(instructions: str, summary: str) -> dict[str, str]:
+    if summary:
+        # One system message: some chat templates accept only one.
+        instructions += "\n\n" + SUMMARY_NOTE + summary
+    return {"role": "system", "content": instructions}
 
 
 def record(prompt: Prompt) -> None:
@@ -97,7 +111,8 @@ def newest_turns(reply: Message, *, budget: int) -> Window:
             cost = message.token_count or 0
             if cost > budget:
                 if not taken:  # the learner's own message always goes in, cut to fit
-                    taken.append(_truncated(reply.task_type, message, budget))
+                    room = max(budget, NEWEST_MIN_TOKENS)
+                    taken.append(_truncated(reply.task_type, message, room))
                     return Window(turns=taken, cut_seq=message.seq - 1, counted=counted)
                 return Window(turns=taken[::-1], cut_seq=message.seq, counted=counted)
             budget -= cost
@@ -118,11 +133,11 @@ def _count_missing(task: str, messages: list[Message]) -> list[Message]:
 
 def _truncated(task: str, message: Message, budget: int) -> dict[str, str]:
     """The start of an over-long message, cut until it fits (token counts are not
-    proportional to characters, so shrink and recount a few times)."""
+    proportional to characters, so shrink and recount a few times); never empty."""
     text = message.content
     tokens = message.token_count or 1
-    while text:
-        text = text[: int(len(text) * max(budget, 0) / tokens * 0.95)]
+    while len(text) > 1:
+        text = text[: max(1, int(len(text) * max(budget, 0) / tokens * 0.95))]
         tokens = llm.count_tokens(task, [{"role": message.role, "content": text}])
         if tokens <= budget:
             break

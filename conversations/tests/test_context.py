@@ -146,3 +146,49 @@ def test_the_system_prompt_is_filled_for_the_learner_as_the_gateway_fills_it(
     (gateway_call,) = scripted_llm.calls
     assert prompt[0] == gateway_call.messages[0]
     assert "{learner_" not in prompt[0]["content"]
+
+
+def set_budget(task: str, tokens: int) -> None:
+    profile = llm.get_profile(task)
+    profile.context_budget = tokens
+    profile.save(update_fields=["context_budget"])
+
+
+def test_a_summary_that_fills_the_budget_gives_way_to_the_learners_message(scripted_llm, alice):
+    conversation, reply = long_conversation(alice, turns=2)
+    set_budget("chat", 300)
+    Conversation.objects.filter(pk=conversation.pk).update(summary="They practised. " * 200)
+
+    prompt = context.build_prompt(Message.objects.get(pk=reply.pk))
+
+    assert prompt[-1] == {"role": "user", "content": "What did we talk about first?"}
+    assert "They practised." not in prompt[0]["content"]
+    assert llm.count_tokens("chat", prompt) <= 300
+
+
+def test_beside_a_summary_a_long_learner_message_is_cut_to_what_fits(scripted_llm, alice):
+    conversation, reply = long_conversation(alice, turns=2)
+    set_budget("chat", 400)
+    system = context.system_prompt("chat", alice) + "\n\n" + context.SUMMARY_NOTE
+    spare = 400 - llm.count_tokens("chat", [{"role": "system", "content": system}])
+    summary = "They practised. " * ((spare - 100) // llm.count_tokens("chat", "They practised. "))
+    Conversation.objects.filter(pk=conversation.pk).update(summary=summary)
+    Message.objects.filter(pk=reply.reply_to_id).update(content="word " * 2000)
+
+    prompt = context.build_prompt(Message.objects.get(pk=reply.pk))
+
+    assert "They practised." in prompt[0]["content"]
+    assert len(prompt) == 2  # no room for older turns
+    assert prompt[-1]["content"].startswith("word word")
+    assert llm.count_tokens("chat", prompt) <= 400
+
+
+def test_the_learners_message_goes_in_even_when_the_system_prompt_overflows(scripted_llm, alice):
+    conversation, reply = long_conversation(alice, turns=2)
+    set_budget("chat", 20)  # less than the system prompt alone
+    Conversation.objects.filter(pk=conversation.pk).update(summary="They practised. " * 50)
+
+    prompt = context.build_prompt(Message.objects.get(pk=reply.pk))
+
+    assert prompt[-1] == {"role": "user", "content": "What did we talk about first?"}
+    assert "They practised." not in prompt[0]["content"]
