@@ -295,3 +295,48 @@ def test_reply_survives_lost_frames_and_a_dropped_socket(server, page):
         # One on each connect (nothing final held beyond the question), more after gaps.
         assert resumes[0] == {"type": "resume", "after_seq": 1}
         assert len(resumes) > link.connections
+
+
+class CompletionLost:
+    """Passes every frame through except `reply.completed`, which it drops: the socket
+    stays open and healthy (pings are answered) while the reply's end never arrives."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.sent: list[dict] = []
+        self.dropped = 0
+
+    def __call__(self, route) -> None:
+        self.connections += 1
+        upstream = route.connect_to_server()
+
+        def to_page(message) -> None:
+            if json.loads(message).get("type") == "reply.completed":
+                self.dropped += 1
+                return
+            route.send(message)
+
+        def to_server(message) -> None:
+            self.sent.append(json.loads(message))
+            upstream.send(message)
+
+        upstream.on_message(to_page)
+        route.on_message(to_server)
+
+
+def test_a_reply_whose_completion_was_lost_is_shown_complete(server, page):
+    server.script({"default": QUICK, "replies": [SLOW]})
+    link = CompletionLost()
+    page.route_web_socket(re.compile(r"/ws/conversations/\d+/$"), link)
+    with server_log_on_failure(server):
+        start_conversation(page, "Why do we say since May?")
+        wait_for_partial_reply(page)
+
+        # The reply falls silent once written; the page asks the server what became of it.
+        page.wait_for_selector(".message.is-assistant.is-complete", timeout=30_000)
+
+        assert assistant_text(page) == SLOW_REPLY
+        assert link.dropped == 1 and link.connections == 1
+        resumes = [frame for frame in link.sent if frame["type"] == "resume"]
+        assert len(resumes) == 2  # on connect, then once the reply went quiet
+        assert page.get_by_label("Your message").is_enabled()

@@ -21,6 +21,8 @@
   const PING_EVERY_MS = 20000;
   const SILENCE_LIMIT_MS = 45000;
   const RESUME_TIMEOUT_MS = 10000;
+  const REPLY_SILENCE_MS = 8000;
+  const REPLY_EVENTS = new Set(["message.created", "reply.delta", "reply.completed", "reply.failed"]);
 
   const ui = {
     list: document.getElementById("messages"),
@@ -315,6 +317,9 @@
     stopped: false,
     resumeSentAt: 0,
     resumeAgain: false,
+    watchTimer: 0,
+    replySeq: 0, // the running reply being watched, and when we last heard of it
+    replyHeardAt: 0,
   };
 
   function socketUrl() {
@@ -344,6 +349,7 @@
       link.attempt = 0;
       link.lastHeard = Date.now();
       link.resumeSentAt = 0;
+      link.replyHeardAt = Date.now();
       setStatus("connected", "Connected");
       requestResume();
       startHeartbeat();
@@ -353,6 +359,7 @@
       link.lastHeard = Date.now();
       let frame;
       try { frame = JSON.parse(event.data); } catch (err) { return; }
+      if (REPLY_EVENTS.has(frame.type) && frame.seq === link.replySeq) link.replyHeardAt = Date.now();
       handleFrame(frame);
     };
     socket.onclose = (event) => {
@@ -427,11 +434,30 @@
       }
       send({ type: "ping" });
     }, PING_EVERY_MS);
+    link.watchTimer = window.setInterval(watchReply, 1000);
   }
 
   function stopHeartbeat() {
     window.clearInterval(link.pingTimer);
+    window.clearInterval(link.watchTimer);
     link.pingTimer = 0;
+    link.watchTimer = 0;
+  }
+
+  /* Events are at most once, and pings keep a socket open that lost some: a lost
+   * `reply.completed` would leave the reply "typing" for good. A running reply we have
+   * heard nothing of for a while is read again from the server (resume is idempotent). */
+  function watchReply() {
+    const active = activeReply();
+    if (!active) return;
+    const now = Date.now();
+    if (active.seq !== link.replySeq) {
+      link.replySeq = active.seq;
+      link.replyHeardAt = now;
+    } else if (now - link.replyHeardAt >= REPLY_SILENCE_MS) {
+      link.replyHeardAt = now;
+      requestResume();
+    }
   }
 
   function handleFrame(frame) {
