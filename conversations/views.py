@@ -62,7 +62,9 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
                 "task_type": conversation.task_type,
                 "ended_at": conversation.ended_at.isoformat() if conversation.ended_at else None,
             },
-            "messages": messages,
+            # The sanitised HTML is in the page once, in the server-rendered list;
+            # chat.js reads it from there.
+            "messages": [{k: v for k, v in m.items() if k != "html"} for m in messages],
             "task_labels": labels,
         },
         "task_types": TaskType.choices,

@@ -176,6 +176,16 @@ def test_learner_sees_a_streamed_reply_survive_a_reload(server, page):
         assert page.evaluate("() => window.__pwned === undefined")
         assert page.locator(".message").count() == 4
 
+        # After a reload the page shows the server's rendering, taken over by chat.js.
+        page.reload()
+        page.wait_for_selector("#chat.is-live")
+        second = page.locator(".message.is-assistant .message-body").nth(1)
+        assert second.locator("strong").inner_text() == "Well done!"
+        assert second.locator("li").all_inner_texts() == ["has lived", "since May"]
+        assert second.locator("script, img").count() == 0
+        assert page.locator(".message").count() == 4
+        assert page.get_by_role("button", name="Regenerate").is_visible()
+
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT))
         print(f"Screenshot: {SCREENSHOT}")

@@ -137,7 +137,10 @@ def test_chat_page_shows_the_owners_messages_in_order(alice):
         "task_type": "chat",
         "ended_at": None,
     }
-    assert data["messages"][1]["html"] == "<p>Use <em>since</em> with a point in time.</p>\n"
+    # The rendered Markdown is in the page once: chat.js reads it from the list.
+    assert html.count("Use <em>since</em> with a point in time.") == 1
+    assert all("html" not in m for m in data["messages"])
+    assert data["messages"][1]["content"] == "Use *since* with a point in time."
 
 
 @pytest.mark.django_db

@@ -674,7 +674,12 @@
     if (event.persisted) { link.stopped = false; reconnectNow(); }
   });
 
-  // Take over the server-rendered messages: same markup, now driven by the state.
+  // Take over the server-rendered messages: same markup, now driven by the state. Their
+  // sanitised HTML is only in the page (not repeated in chat-data): read it from there.
+  for (const message of initial.messages) {
+    const body = ui.list.querySelector('li[data-seq="' + message.seq + '"] .message-body');
+    if (body && isFinal(message)) message.html = body.innerHTML;
+  }
   ui.list.replaceChildren();
   for (const message of initial.messages) upsert(message);
   if (composer.select && initial.conversation.task_type) composer.select.value = initial.conversation.task_type;
