@@ -214,11 +214,14 @@ async def test_cancel_over_the_socket_keeps_the_partial_reply(alice, scripted_ll
 
 
 async def test_a_failed_reply_is_announced_and_a_retry_completes(alice, scripted_llm, worker):
-    scripted_llm.queue("never", fail_after_chars=0, error="invalid")
+    # Held until the socket listens, so the failure is announced rather than replayed.
+    failing = scripted_llm.queue("never", hold_after_chars=0, fail_after_chars=1, error="invalid")
     scripted_llm.queue("Here you are.")
     conversation = await conversation_for(alice)
     socket, _, _ = await open_socket(alice, conversation.pk)
     await socket.send_json_to({"type": "resume", "after_seq": 0})
+    await receive_until(socket, lambda e: e["type"] == "resume.done")
+    failing.release()
 
     failed = (await receive_until(socket, is_final_for(2)))[-1]
     await database_sync_to_async(services.reply_regenerate)(conversation=conversation, author=alice)
@@ -227,6 +230,7 @@ async def test_a_failed_reply_is_announced_and_a_retry_completes(alice, scripted
     assert failed["type"] == "reply.failed"
     assert failed["error"] == "The tutor could not process this request."
     assert failed["message"]["status"] == "failed"
+    assert failed["message"]["content"] == "n"  # what came before the failure is kept
     created = [e["message"] for e in retried if e["type"] == "message.created"]
     assert [(m["seq"], m["superseded"]) for m in created] == [(2, True), (3, False)]
     assert retried[-1]["type"] == "reply.completed"
