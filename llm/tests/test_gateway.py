@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 import llm
 from llm import errors
 from llm.models import LLMCall, TaskProfile
+from llm.results import CallRecord, Usage
+from llm.selectors import day_start
+from llm.services import llm_call_record
 
 HELLO = [{"role": "user", "content": "Hello there"}]
 
@@ -245,6 +248,54 @@ def test_cost_comes_from_the_price_table(scripted_llm, alice, settings):
     assert call.completion_tokens == 100
     assert call.cost_usd == expected.quantize(Decimal("0.000001"))
     assert call.cost_usd > 0
+
+
+def test_accounting_row_is_one_insert_holding_the_whole_record(
+    alice, settings, django_assert_num_queries
+):
+    settings.LLM_PRICES = {"gpt-4o-mini": [0.15, 0.6]}
+    record = CallRecord(
+        task="chat",
+        kind="stream",
+        user=alice,
+        provider="openai",
+        model="gpt-4o-mini",
+        usage=Usage(1200, 300),
+        prompt_tokens=1200,
+        completion_tokens=300,
+        retries=1,
+        fallback_used=True,
+        status="error",
+        error="ModelTimeout: " + "x" * 400,
+    )
+    record.first_token_at = record.started + 0.25
+
+    with django_assert_num_queries(1):
+        call_id = llm_call_record(record=record)
+
+    call = LLMCall.objects.get()
+    assert call.pk == call_id == record.call_id
+    assert (call.user, call.task, call.kind, call.provider, call.model) == (
+        alice,
+        "chat",
+        "stream",
+        "openai",
+        "gpt-4o-mini",
+    )
+    assert (call.prompt_tokens, call.completion_tokens, call.ttft_ms) == (1200, 300, 250)
+    assert call.cost_usd == Decimal("0.000360")
+    assert (call.retries, call.fallback_used, call.cache_hit) == (1, True, False)
+    assert (call.status, len(call.error)) == ("error", 300)
+    assert call.latency_ms >= 0 and call.created_at is not None
+    assert LLMCall.objects.filter(user=alice, created_at__gte=day_start()).exists()
+
+
+def test_anonymous_cache_hit_is_recorded_without_user_or_cost(db):
+    record = CallRecord(task="summary", kind="complete", user=None, cache_hit=True)
+    record.provider, record.model, record.completion_tokens = "openai", "gpt-4o-mini", 9
+    llm_call_record(record=record)
+    call = LLMCall.objects.get()
+    assert (call.user, call.cost_usd, call.cache_hit, call.ttft_ms) == (None, 0, True, None)
 
 
 def test_count_tokens_uses_the_profiles_provider(scripted_llm, db):

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 import llm
 from llm import errors
 from llm.models import LLMCall, TaskProfile
-from llm.providers.openai import _retry_after
+from llm.providers import get_provider
+from llm.providers.openai import OpenAIProvider, _retry_after
+from llm.results import ProviderRequest
 
 HELLO = [{"role": "user", "content": "Hello there"}]
 
@@ -126,6 +128,74 @@ def test_close_mid_stream_cancels(openai_llm, alice):
     list(reply)
     assert time.monotonic() - started < 1
     assert LLMCall.objects.get().status == "cancelled"
+
+
+def test_streamed_request_is_the_one_chatopenai_sends(openai_llm, alice):
+    # Streaming reads the SDK client directly; the body must stay ChatOpenAI's own.
+    openai_llm.queue("direct")
+    openai_llm.queue("langchain")
+    reply = llm.stream("chat", HELLO, user=alice)
+    assert "".join(reply) == "direct"
+
+    sent = openai_llm.requests[0]
+    chat = get_provider("openai")._chat(_request_like(llm.get_profile("chat")))
+    assert "".join(chunk.text for chunk in chat.stream(sent["messages"])) == "langchain"
+
+    assert openai_llm.requests[1] == sent
+
+
+def test_model_whose_request_langchain_rewrites_streams_through_it(openai_llm, alice):
+    TaskProfile.objects.filter(name="chat").update(provider="openai", model="o3-mini")
+    openai_llm.queue("Thinking done")
+
+    reply = llm.stream("chat", HELLO, user=alice)
+
+    assert "".join(reply) == "Thinking done"
+    assert openai_llm.requests[0]["messages"][0]["role"] == "developer"
+    assert LLMCall.objects.get().completion_tokens == 2  # the endpoint's usage chunk
+
+
+def test_concurrent_first_calls_build_one_client(openai_llm, monkeypatch):
+    import langchain_openai
+
+    built = []
+
+    class CountingChatOpenAI(langchain_openai.ChatOpenAI):
+        def __init__(self, **kwargs):
+            built.append(kwargs["model"])
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(langchain_openai, "ChatOpenAI", CountingChatOpenAI)
+    provider = OpenAIProvider()
+    request = ProviderRequest(
+        task="chat", model="gpt-4o-mini", messages=HELLO, temperature=0.7, max_tokens=64, timeout=5
+    )
+    barrier = threading.Barrier(20)
+    clients = []
+
+    def first_call():
+        barrier.wait()
+        clients.append(provider._chat(request))
+
+    threads = [threading.Thread(target=first_call) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert built == ["gpt-4o-mini"]
+    assert len(clients) == 20 and all(chat is clients[0] for chat in clients)
+
+
+def _request_like(profile: TaskProfile) -> ProviderRequest:
+    return ProviderRequest(
+        task=profile.name,
+        model="gpt-4o-mini",
+        messages=[],
+        temperature=profile.temperature,
+        max_tokens=profile.max_tokens,
+        timeout=profile.timeout_seconds,
+    )
 
 
 class Question(BaseModel):
