@@ -20,6 +20,8 @@ from conversations.serializers import (
     ConversationRenameInput,
     ConversationSerializer,
     ErrorSerializer,
+    MessagePageInput,
+    MessagePageSerializer,
     MessagePostInput,
     PostedSerializer,
     ReplySerializer,
@@ -138,7 +140,29 @@ class ConversationDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MessagePostView(APIView):
+class MessagesView(APIView):
+    @extend_schema(
+        operation_id="conversations_messages_list",
+        tags=TAGS,
+        summary="The conversation's messages, newest page first",
+        description=(
+            f"Up to {selectors.MESSAGES_PAGE} of the messages a learner sees (a regenerated "
+            "reply stands in for the one it replaced), oldest first. Pass the oldest `seq` "
+            "you hold as `before_seq` to get the page before it."
+        ),
+        parameters=[MessagePageInput],
+        responses={200: MessagePageSerializer, **errors(400, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        incoming = MessagePageInput(data=request.query_params)
+        incoming.is_valid(raise_exception=True)
+        messages, has_earlier = selectors.visible_messages(
+            conversation, before_seq=incoming.validated_data.get("before_seq")
+        )
+        data = MessagePageSerializer({"messages": messages, "has_earlier": has_earlier}).data
+        return Response(data)
+
     @extend_schema(
         operation_id="conversations_messages_create",
         tags=TAGS,

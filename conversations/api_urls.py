@@ -9,7 +9,7 @@ urlpatterns = [
     path("conversations/<int:pk>/", api.ConversationDetailView.as_view(), name="conversation"),
     path(
         "conversations/<int:pk>/messages/",
-        api.MessagePostView.as_view(),
+        api.MessagesView.as_view(),
         name="conversation-messages",
     ),
     path(

@@ -7,6 +7,9 @@ from config.errors import NotFound
 from conversations.models import RUNNING_STATUSES, Conversation, Message
 
 PREVIEW_CHARS = 140
+# Messages a chat page (and each "earlier messages" request) loads: rendering them is
+# the cost of the page, so a long conversation is read from its end, a page at a time.
+MESSAGES_PAGE = 200
 NOT_FOUND = "Conversation not found"
 
 
@@ -54,3 +57,16 @@ def running_reply(conversation: Conversation) -> Message | None:
 
 def last_message(conversation: Conversation) -> Message | None:
     return Message.objects.filter(conversation=conversation).order_by("-seq").first()
+
+
+def visible_messages(
+    conversation: Conversation, *, before_seq: int | None = None, limit: int = MESSAGES_PAGE
+) -> tuple[list[Message], bool]:
+    """The newest `limit` messages the learner sees (below `before_seq` when given), oldest
+    first, and whether there are earlier ones. A regenerated reply stands in for the one it
+    replaced, which is not shown."""
+    rows = Message.objects.filter(conversation=conversation, superseded=False)
+    if before_seq is not None:
+        rows = rows.filter(seq__lt=before_seq)
+    newest = list(rows.order_by("-seq")[: limit + 1])
+    return newest[:limit][::-1], len(newest) > limit

@@ -157,7 +157,20 @@ class MessagePostInput(serializers.Serializer):
     )
 
 
+class MessagePageInput(serializers.Serializer):
+    before_seq = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Only messages before this seq (the oldest you hold); leave out for the newest.",
+    )
+
+
 # --- Output wrappers ------------------------------------------------------------------
+
+
+class MessagePageSerializer(serializers.Serializer):
+    messages = MessageSerializer(many=True, help_text="Oldest first.")
+    has_earlier = serializers.BooleanField(help_text="Whether there are messages before these.")
 
 
 class PostedSerializer(serializers.Serializer):

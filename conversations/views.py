@@ -18,9 +18,9 @@ from django.views.decorators.http import require_GET
 
 from config.errors import NotFound
 from conversations import selectors
-from conversations.models import Conversation, TaskType
+from conversations.models import TaskType
 from conversations.rendering import render_markdown
-from conversations.serializers import MessageSerializer
+from conversations.serializers import message_data
 
 CONVERSATIONS_PER_PAGE = 20
 
@@ -50,10 +50,13 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         conversation = selectors.conversation_get_for(request.user, conversation_id)
     except NotFound as error:
         raise Http404(error.user_message) from error
-    messages = _visible_messages(conversation)
+    rows, has_earlier = selectors.visible_messages(conversation)
+    messages = [message_data(m) for m in rows]
     labels = dict(TaskType.choices)
     context = {
         "conversation": conversation,
+        # chat.js offers the messages before this seq on demand.
+        "earlier_before_seq": rows[0].seq if has_earlier else None,
         "chat_messages": [{**m, "task_label": labels.get(m["task_type"], "")} for m in messages],
         "chat_data": {
             "conversation": {
@@ -79,9 +82,3 @@ def _plain_preview(markdown: str | None) -> str:
     # Previews show the words, not Markdown syntax (`*the*`, `# Heading`, list markers).
     text = html.unescape(strip_tags(render_markdown(markdown or "")))
     return " ".join(text.split())
-
-
-def _visible_messages(conversation: Conversation) -> list[dict]:
-    # A regenerated reply replaces the one it supersedes; the learner sees the newest.
-    queryset = conversation.messages.filter(superseded=False).order_by("seq")
-    return [dict(data) for data in MessageSerializer(queryset, many=True).data]

@@ -324,6 +324,7 @@ def test_other_learners_get_404_on_every_endpoint_with_the_missing_body(api, bob
         ("get", ""),
         ("patch", ""),
         ("delete", ""),
+        ("get", "messages/"),
         ("post", "messages/"),
         ("post", "regenerate/"),
         ("post", "cancel/"),
@@ -411,3 +412,42 @@ def test_a_post_retried_after_a_regenerate_returns_the_current_reply(api):
     assert again.json()["message"]["id"] == first.json()["message"]["id"]
     assert again.json()["reply"]["id"] == regenerated["id"] != first.json()["reply"]["id"]
     assert again.json()["reply"]["superseded"] is False
+
+
+def many_messages(conversation_id: int, count: int) -> None:
+    conversation = Conversation.objects.get(pk=conversation_id)
+    Message.objects.bulk_create(
+        Message(conversation=conversation, seq=n, role="user", content=f"Message {n}")
+        for n in range(3, 3 + count)
+    )
+    Conversation.objects.filter(pk=conversation_id).update(last_seq=2 + count)
+
+
+def test_messages_are_read_a_page_at_a_time_from_the_newest(api, django_assert_max_num_queries):
+    conversation = create(api)
+    finish_running_replies()
+    many_messages(conversation["id"], 250)  # seqs 3..252, after the first two
+    url = f"{URL}{conversation['id']}/messages/"
+
+    with django_assert_max_num_queries(5):
+        newest = api.get(url).json()
+    earlier = api.get(url, {"before_seq": newest["messages"][0]["seq"]}).json()
+
+    assert [m["seq"] for m in newest["messages"]] == list(range(53, 253))
+    assert newest["has_earlier"] is True
+    assert newest["messages"][-1]["html"] == "<p>Message 252</p>\n"
+    assert [m["seq"] for m in earlier["messages"]] == list(range(1, 53))
+    assert earlier["has_earlier"] is False
+
+
+def test_message_pages_leave_out_replaced_replies_and_refuse_a_bad_before_seq(api):
+    conversation = create(api)
+    finish_running_replies()
+    api.post(f"{URL}{conversation['id']}/regenerate/")
+    url = f"{URL}{conversation['id']}/messages/"
+
+    page = api.get(url).json()
+
+    assert [(m["seq"], m["role"]) for m in page["messages"]] == [(1, "user"), (3, "assistant")]
+    assert api.get(url, {"before_seq": "zero"}).status_code == 400
+    assert api.get(url, {"before_seq": 0}).status_code == 400

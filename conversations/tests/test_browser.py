@@ -350,3 +350,40 @@ def test_a_reply_whose_completion_was_lost_is_shown_complete(server, page):
         resumes = [frame for frame in link.sent if frame["type"] == "resume"]
         assert len(resumes) == 2  # on connect, then once the reply went quiet
         assert page.get_by_label("Your message").is_enabled()
+
+
+LONG_CONVERSATION = """
+from django.contrib.auth import get_user_model
+from conversations.models import Conversation, Message
+owner = get_user_model().objects.get(username="maya")
+chat = Conversation.objects.create(owner=owner, title="A long practice", last_seq=230)
+Message.objects.bulk_create(
+    Message(conversation=chat, seq=n, role="user" if n % 2 else "assistant",
+            content=f"Line **{n}**", status="complete")
+    for n in range(1, 231)
+)
+print(chat.pk)
+"""
+
+
+def test_a_long_conversation_opens_on_its_end_and_loads_earlier_messages(server, page):
+    with server_log_on_failure(server):
+        conversation_id = int(server.manage("shell", "-c", LONG_CONVERSATION).split()[-1])
+        page.goto(f"{server.url}/conversations/{conversation_id}/")
+        page.wait_for_selector("#chat.is-live")
+        bodies = page.locator(".message .message-body")
+        assert bodies.count() == 200
+        assert bodies.first.inner_text() == "Line 31"
+        assert bodies.last.locator("strong").inner_text() == "230"
+
+        page.get_by_role("button", name="Show earlier messages").click()
+        page.wait_for_function("() => document.querySelectorAll('.message').length === 230")
+
+        assert bodies.first.inner_text() == "Line 1"
+        assert bodies.nth(29).locator("strong").inner_text() == "30"
+        assert page.locator("#load-earlier").count() == 0
+        # The learner's place is kept: what was the first message is still in view.
+        assert page.locator("#message-31").is_visible()
+        box = page.locator("#message-31").bounding_box()
+        assert 0 <= box["y"] < page.viewport_size["height"]
+        assert page.get_by_role("button", name="Regenerate").count() == 1

@@ -234,3 +234,34 @@ def test_anonymous_visitors_are_sent_to_log_in(client, path):
 
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/login/?next={path}"
+
+
+@pytest.mark.django_db
+def test_a_long_conversation_opens_on_its_newest_messages(
+    alice, settings, django_assert_max_num_queries
+):
+    conversation = make_conversation(alice, last_seq=205)
+    Message.objects.bulk_create(
+        Message(conversation=conversation, seq=n, role=Role.USER, content=f"Message {n}")
+        for n in range(1, 206)
+    )
+    client = signed_in(alice)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/conversations/{conversation.id}/")
+
+    html = response.content.decode()
+    assert [m["seq"] for m in chat_data(response)["messages"]] == list(range(6, 206))
+    assert html.count('class="message is-user') == 200
+    assert "<p>Message 5</p>" not in html and "<p>Message 6</p>" in html
+    assert re.search(r'id="load-earlier" hidden><button [^>]*data-before-seq="6"', html)
+
+
+@pytest.mark.django_db
+def test_a_short_conversation_offers_no_earlier_messages(alice):
+    conversation = make_conversation(alice)
+    add_message(conversation, Role.USER, "Only one")
+
+    html = signed_in(alice).get(f"/conversations/{conversation.id}/").content.decode()
+
+    assert "load-earlier" not in html

@@ -45,6 +45,7 @@
     hint: document.getElementById("composer-hint"),
     dialog: document.getElementById("confirm-dialog"),
     toast: document.getElementById("chat-toast"),
+    earlier: document.getElementById("load-earlier"),
   };
 
   /* ---- State: messages by seq ------------------------------------------------------ */
@@ -558,6 +559,29 @@
     }
   }
 
+  /* A long conversation opens on its newest messages; earlier ones come a page at a time,
+   * and the view stays on what the learner was reading. */
+  async function loadEarlier(button) {
+    button.disabled = true;
+    try {
+      const data = await Coach.api("GET", API + "messages/?before_seq=" + button.dataset.beforeSeq);
+      const fromBottom = document.documentElement.scrollHeight - window.scrollY;
+      for (const message of data.messages) upsert(message);
+      flush();
+      window.scrollTo({ top: document.documentElement.scrollHeight - fromBottom, behavior: "auto" });
+      if (data.has_earlier && data.messages.length) {
+        button.dataset.beforeSeq = String(data.messages[0].seq);
+      } else {
+        ui.earlier.remove();
+        ui.title.focus({ preventScroll: true }); // the button it had is gone
+      }
+    } catch (err) {
+      toast(err.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   function startRename() {
     ui.renameInput.value = conversation.title || "";
     ui.renameError.hidden = true;
@@ -647,6 +671,11 @@
   /* ---- Wiring ---------------------------------------------------------------------- */
 
   ui.stopButton.addEventListener("click", cancelReply);
+  if (ui.earlier) {
+    const button = ui.earlier.querySelector("button");
+    button.addEventListener("click", () => loadEarlier(button));
+    ui.earlier.hidden = false;
+  }
   ui.reconnectNow.addEventListener("click", reconnectNow);
   ui.renameButton.addEventListener("click", startRename);
   ui.renameCancel.addEventListener("click", stopRename);
