@@ -19,37 +19,48 @@ p50/p95, turns per second, lost and duplicated replies, and where the time goes.
 Needs PostgreSQL (DATABASE_URL-style --pg-url, trust auth) and Redis (--redis-url) for the
 pg mode. Logs of every process go to bench/out/<mode>-<server>/.
 
-Measured on the development machine (2 cores shared with other test runs, load average
-3-5; stub: 0.2 s to the first token, then 20 ms per token, 14 tokens; 10 turns/learner):
+Measured on the development machine (2 cores; the benchmark's own client and model stub
+run on the same cores; stub: 0.2 s to the first token, then 20 ms per token, 14 tokens;
+10 turns per learner; worker woken on enqueue, WORKER_POLL_INTERVAL 0.1 s as fallback):
 
+    back to back (--think 0)
     mode      server   learners  added TTFT p50/p95 ms  turns/s  lost  dup  CPU ms per turn
-    embedded  daphne   20        475 / 882              14.6     0     0    serve 71
-    embedded  uvicorn  20        555 / 1035             13.5     0     0    serve 75
-    pg        daphne   20        485 / 865              11.6     0     0    web 51 + worker 66
-    pg        uvicorn  20        362 / 759              15.3     0     0    web 34 + worker 49
-    embedded  uvicorn  1 / 5     50 / 61, 68 / 144       -       0     0
-    pg        uvicorn  1 / 5     57 / 69, 89 / 224       -       0     0
+    embedded  daphne   20        481 / 1067             13.8     0     0    serve 72
+    embedded  uvicorn  20        315 / 661              18.5     0     0    serve 54
+    pg        daphne   20        851 / 1251             12.4     0     0    web 53 + worker 57
+    pg        uvicorn  20        409 / 697              15.4     0     0    web 38 + worker 46
+
+    reading and typing between turns (--think 2, i.e. 1-3 s)
+    embedded  daphne   20        64 / 587               6.5      0     0    serve 75
+    embedded  uvicorn  20        78 / 609               6.5      0     0    serve 79
+    pg        daphne   20        116 / 528              6.5      0     0    web 54 + worker 61
+    pg        uvicorn  20        74 / 752               6.4      0     0    web 42 + worker 53
 
 No reply was lost or duplicated in any run. The 20-learner targets (p50 <= 50 ms, p95 <=
-150 ms) are not met on this machine: 20 learners ask for up to ~40 turns/s and a turn
-costs ~80-90 ms of CPU across the processes, so two shared cores saturate at ~12-15
-turns/s and the added latency is queueing for CPU (the embedded mode is further held to one
-core by the GIL of its single process). What a turn costs, and what was done about it:
+150 ms) are NOT met on this machine. Back to back, 20 learners ask for up to ~40 turns/s
+while a turn costs ~55-110 ms of CPU across the processes, so two cores saturate at
+~13-18 turns/s and the added latency is queueing for CPU (the embedded mode also has one
+GIL for web and worker). With think time the median is near the target but bursts of
+turns still queue for CPU at p95. What a turn costs, and what was done about it:
 
-- the worker's poll interval (WORKER_POLL_INTERVAL, 20 ms: ~10 ms on average before a
-  reply is claimed; waking the in-process worker on enqueue would remove it);
+- the worker's poll interval: gone from the path. A queued task wakes an idle worker at
+  once (in-process event; Redis pub/sub across processes); polling is only the fallback;
 - commits per delta: one plain UPDATE per flush, at most one per REPLY_FLUSH_SECONDS
   (30 ms) per reply, stored before it is published; the first delta is never held;
+  worker and model-stream threads keep their SQLite connections between tasks;
 - the channel layer: one group_send per flush; socket relays skip Channels' per-event
   connection tidy-up (a thread hop per frame);
-- the model client: the OpenAI SDK prepares each request in ~10 ms of CPU and parses each
-  chunk through pydantic, about a third of the worker's CPU per turn;
+- the model client: the OpenAI SDK still costs several ms of CPU per request and parses
+  each chunk through pydantic (LangChain's per-chunk conversion is already skipped);
 - the first-token path does no writes beyond the claim: events are built after commit,
   token counts and summary requests are stored after the reply.
 
-Uvicorn is the one to run in production: faster in the PostgreSQL + Redis mode (p50 362
-vs 485 ms, 34 vs 51 ms of web CPU per turn); the embedded mode is bound by its one GIL
-either way.
+Next steps for the target: profile a turn end to end and cut CPU per turn (request
+preparation in the SDK, the POST's transaction and event building, per-flush UPDATE +
+publish), and measure the PostgreSQL mode with workers on more cores.
+
+Uvicorn is the one to run in production (the Procfile does): less web CPU per turn than
+Daphne in both modes and a lower back-to-back latency.
 """
 
 import argparse
