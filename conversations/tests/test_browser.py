@@ -348,7 +348,9 @@ def test_a_reply_whose_completion_was_lost_is_shown_complete(server, page):
         assert assistant_text(page) == SLOW_REPLY
         assert link.dropped == 1 and link.connections == 1
         resumes = [frame for frame in link.sent if frame["type"] == "resume"]
-        assert len(resumes) == 2  # on connect, then once the reply went quiet
+        # On connect, then once the reply went quiet (again if a slow machine keeps it
+        # quiet past a second watchdog period).
+        assert len(resumes) >= 2
         assert page.get_by_label("Your message").is_enabled()
 
 
