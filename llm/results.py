@@ -120,9 +120,6 @@ class StreamingReply:
         except StopIteration:
             self._end("cancelled" if self._cancel.is_set() else "ok")
             raise
-        except LLMError as exc:
-            self._end("error", exc)
-            raise
         except BaseException as exc:
             self._end("error", exc)
             raise

@@ -64,7 +64,3 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
-
-
-async def apublish(group: str, event: dict) -> None:
-    await get_channel_layer().group_send(group, event)

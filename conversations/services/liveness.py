@@ -118,11 +118,6 @@ def beating(reply: Message) -> Iterator[Beat]:
         _keeper.remove(beat)
 
 
-def beat_now() -> None:
-    """One heartbeat round at once (tests; the thread does it every few seconds)."""
-    _keeper.beat_all()
-
-
 # --- Sweeper --------------------------------------------------------------------------
 
 

@@ -61,16 +61,8 @@ def task_profiles(request) -> None:
 
 
 def make_worker(*, batch: bool, threads: int = 8, worker_id: str = "test") -> ConcurrentWorker:
-    return ConcurrentWorker(
-        threads=threads,
-        queue_names=["*"],
-        interval=0.005,
-        batch=batch,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id=worker_id,
-        excluded_queue_names=[],
+    return ConcurrentWorker.for_all_queues(
+        threads=threads, worker_id=worker_id, interval=0.005, batch=batch
     )
 
 

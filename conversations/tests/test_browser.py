@@ -238,9 +238,9 @@ def test_learner_stops_retries_renames_ends_and_deletes(server, page):
         assert page.get_by_text("Present perfect basics").count() == 0
 
 
-class LossyLink:
-    """Sits between the page and the server's websocket: drops every third delta of the
-    first connection, then cuts that connection mid-reply. Later connections pass through."""
+class FrameFilter:
+    """Sits between the page and the server's websocket, recording what the page sends
+    and passing to the page only the frames `keep` allows."""
 
     def __init__(self) -> None:
         self.connections = 0
@@ -249,21 +249,14 @@ class LossyLink:
 
     def __call__(self, route) -> None:
         self.connections += 1
-        lossy = self.connections == 1
         upstream = route.connect_to_server()
-        deltas = 0
+        keep = self.filter_for(route, self.connections)
 
         def to_page(message) -> None:
-            nonlocal deltas
-            if lossy and json.loads(message).get("type") == "reply.delta":
-                deltas += 1
-                if deltas % 3 == 0:
-                    self.dropped += 1
-                    return
-                if deltas == 25:
-                    route.close(code=4000, reason="network hiccup")
-                    return
-            route.send(message)
+            if keep(json.loads(message)):
+                route.send(message)
+            else:
+                self.dropped += 1
 
         def to_server(message) -> None:
             self.sent.append(json.loads(message))
@@ -271,6 +264,31 @@ class LossyLink:
 
         upstream.on_message(to_page)
         route.on_message(to_server)
+
+    def filter_for(self, route, connection: int):
+        return lambda event: True
+
+
+class LossyLink(FrameFilter):
+    """Drops every third delta of the first connection, then cuts that connection
+    mid-reply. Later connections pass through."""
+
+    def filter_for(self, route, connection: int):
+        if connection > 1:
+            return super().filter_for(route, connection)
+        deltas = 0
+
+        def keep(event: dict) -> bool:
+            nonlocal deltas
+            if event.get("type") != "reply.delta":
+                return True
+            deltas += 1
+            if deltas == 25:
+                route.close(code=4000, reason="network hiccup")
+                return False
+            return deltas % 3 != 0
+
+        return keep
 
 
 def test_reply_survives_lost_frames_and_a_dropped_socket(server, page):
@@ -307,31 +325,12 @@ def test_reply_survives_lost_frames_and_a_dropped_socket(server, page):
         assert len(resumes) > link.connections
 
 
-class CompletionLost:
-    """Passes every frame through except `reply.completed`, which it drops: the socket
-    stays open and healthy (pings are answered) while the reply's end never arrives."""
+class CompletionLost(FrameFilter):
+    """Drops every `reply.completed`: the socket stays open and healthy (pings are
+    answered) while the reply's end never arrives."""
 
-    def __init__(self) -> None:
-        self.connections = 0
-        self.sent: list[dict] = []
-        self.dropped = 0
-
-    def __call__(self, route) -> None:
-        self.connections += 1
-        upstream = route.connect_to_server()
-
-        def to_page(message) -> None:
-            if json.loads(message).get("type") == "reply.completed":
-                self.dropped += 1
-                return
-            route.send(message)
-
-        def to_server(message) -> None:
-            self.sent.append(json.loads(message))
-            upstream.send(message)
-
-        upstream.on_message(to_page)
-        route.on_message(to_server)
+    def filter_for(self, route, connection: int):
+        return lambda event: event.get("type") != "reply.completed"
 
 
 def test_a_reply_whose_completion_was_lost_is_shown_complete(server, page):
