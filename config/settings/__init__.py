@@ -107,7 +107,9 @@ else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with the writers of one process taking turns on a
+            # lock instead of sleeping in SQLite's busy handler (see ops/sqlite/base.py).
+            "ENGINE": "ops.sqlite",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": {
                 # WAL lets readers proceed while one writer commits; IMMEDIATE takes the
