@@ -168,29 +168,40 @@ class OpenAIProvider(Provider):
         return self._stream_direct(client, request)
 
     def _stream_direct(self, client: _Client, request: ProviderRequest) -> Iterator[str | Usage]:
-        """The SDK's chunks, read straight from the client ChatOpenAI owns.
+        """The stream read straight from the SDK client that ChatOpenAI owns.
 
         ChatOpenAI.stream turns every chunk into a dict (model_dump), an AIMessageChunk
         and a ChatGenerationChunk, and runs its callback machinery per chunk: measured
-        with bench/llm_gateway.py, +1.8 ms per 15-token reply at p50 over the bare client,
-        most of the gateway's 2 ms budget. The text and usage read here are the fields
-        that conversion copies; errors are the SDK's own, translated as before.
+        with bench/llm_gateway.py, +1.8 ms per 15-token reply at p50 over the bare client.
+        The SDK's own `chat.completions.create` then walks the whole request through its
+        type annotations (for aliases and file encodings, which plain text messages do
+        not have) and builds a pydantic model per chunk. Posting the request as ChatOpenAI
+        would send it and reading chunks as dicts cut the client's CPU per 14-token reply
+        with a 20-message context from 5.6 to 1.4 ms. Errors are the SDK's own,
+        translated as before.
         """
+        from openai import Stream
+        from openai.types.chat import ChatCompletion
+
         try:
-            chunks = client.chat.client.create(**client.stream_params, messages=request.messages)
+            chunks = client.chat.root_client.post(
+                "/chat/completions",
+                body={**client.stream_params, "messages": request.messages},
+                cast_to=ChatCompletion,
+                stream=True,
+                stream_cls=Stream[dict[str, Any]],
+            )
         except Exception as exc:
             raise translate(exc) from exc
         usage = None
         try:
             for chunk in chunks:
-                if chunk.usage:
+                if counts := chunk.get("usage"):
                     usage = Usage(
-                        chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0
+                        counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0
                     )
-                if chunk.choices and chunk.choices[0].delta is not None:
-                    content = chunk.choices[0].delta.content
-                    if content:
-                        yield content
+                if (choices := chunk.get("choices")) and (content := _delta_text(choices)):
+                    yield content
                 if request.cancel.is_set():
                     return
         except Exception as exc:
@@ -309,7 +320,16 @@ def _direct_stream_params(chat: Any) -> dict[str, Any] | None:
     messages = payload.pop("messages", None)
     if messages != PROBE_MESSAGES or "response_format" in payload:
         return None
+    # The SDK merges these into the request; posted directly they would be sent as is.
+    payload |= payload.pop("extra_body", None) or {}
+    if payload.keys() & {"extra_headers", "extra_query", "timeout"}:
+        return None
     return payload
+
+
+def _delta_text(choices: list[dict[str, Any]]) -> str:
+    delta = choices[0].get("delta") or {}
+    return delta.get("content") or ""
 
 
 def _raw_json(raw: Any, method: str) -> str:

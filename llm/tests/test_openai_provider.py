@@ -296,3 +296,18 @@ def test_retry_after_header_is_read(headers, seconds):
     response = Response()
     response.headers = headers
     assert _retry_after(response) == seconds
+
+
+def test_extra_body_is_sent_as_body_fields_when_streaming_directly():
+    from langchain_openai import ChatOpenAI
+
+    from llm.providers.openai import _direct_stream_params
+
+    chat = ChatOpenAI(
+        model="m", api_key="k", base_url="http://127.0.0.1:9/v1", extra_body={"top_k": 5}
+    )
+
+    params = _direct_stream_params(chat)
+
+    assert params["top_k"] == 5  # as the SDK would merge it into the JSON body
+    assert "extra_body" not in params
