@@ -73,4 +73,13 @@ def serve_daphne(host: str, port: int) -> None:
 def serve_uvicorn(host: str, port: int) -> None:
     import uvicorn
 
-    uvicorn.run("config.asgi:application", host=host, port=port, lifespan="on", log_level="warning")
+    uvicorn.run(
+        "config.asgi:application",
+        host=host,
+        port=port,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        # Reply deltas are small frames: compressing each costs more CPU than it saves.
+        ws_per_message_deflate=False,
+    )
