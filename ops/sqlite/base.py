@@ -15,6 +15,7 @@ no longer than the busy timeout; after that SQLite's own handler decides, as bef
 
 import sqlite3
 import threading
+from contextlib import contextmanager
 
 from django.db.backends.sqlite3 import base
 
@@ -51,26 +52,26 @@ class QueuedWriterConnection(sqlite3.Connection):
 
 class CursorWrapper(base.SQLiteCursorWrapper):
     def execute(self, query, params=None):
-        if not _autocommit_write(self.connection, query):
+        with _autocommit_write_turn(self.connection, query):
             return super().execute(query, params)
-        self.connection.take_write_turn()
-        try:
-            return super().execute(query, params)
-        finally:
-            self.connection.end_write_turn()
 
     def executemany(self, query, param_list):
-        if not _autocommit_write(self.connection, query):
+        with _autocommit_write_turn(self.connection, query):
             return super().executemany(query, param_list)
-        self.connection.take_write_turn()
-        try:
-            return super().executemany(query, param_list)
-        finally:
-            self.connection.end_write_turn()
 
 
-def _autocommit_write(connection: QueuedWriterConnection, query: str) -> bool:
-    return not connection.in_transaction and query.lstrip()[:7].upper().startswith(WRITE_STATEMENTS)
+@contextmanager
+def _autocommit_write_turn(connection: QueuedWriterConnection, query: str):
+    """Holds the write lock around a data-changing statement run outside a transaction
+    (inside one, the transaction already holds it)."""
+    if connection.in_transaction or not query.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+        yield
+        return
+    connection.take_write_turn()
+    try:
+        yield
+    finally:
+        connection.end_write_turn()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

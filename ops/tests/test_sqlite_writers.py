@@ -11,7 +11,9 @@ from ops.models import WorkerHeartbeat
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite backend's own lock"),
+    pytest.mark.skipif(
+        connection.vendor != "sqlite", reason="the SQLite backend's own: runs in the SQLite pass"
+    ),
 ]
 
 
