@@ -1,6 +1,7 @@
 """Checks behind /health: each returns (ok, detail) and never raises."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -31,10 +32,23 @@ def database() -> tuple[bool, str]:
 async def _layer_round_trip() -> None:
     layer = get_channel_layer()
     channel = await layer.new_channel("health.")
-    await layer.send(channel, {"type": "health.ping"})
-    message = await layer.receive(channel)
+    try:
+        await layer.send(channel, {"type": "health.ping"})
+        message = await layer.receive(channel)
+    finally:
+        await _release(layer, channel)
     if message.get("type") != "health.ping":
         raise RuntimeError("channel layer returned a different message")
+
+
+async def _release(layer, channel: str) -> None:
+    """Let go of the channel as a closing consumer does, by cancelling a receive: the
+    Redis pub/sub layer unsubscribes only then, so every check would leave one behind."""
+    waiting = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
 
 
 async def channel_layer() -> tuple[bool, str]:

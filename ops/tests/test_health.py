@@ -77,3 +77,17 @@ def test_metrics_expose_request_and_product_gauges(client):
 
     assert 'coach_worker_heartbeat_age_seconds{worker="w1"}' in body
     assert "django_http_requests_total_by_method_total" in body
+
+
+async def test_the_channel_layer_check_leaves_no_channel_behind():
+    from channels.layers import get_channel_layer
+
+    from ops import health
+
+    for _ in range(3):
+        assert (await health.channel_layer())[0]
+
+    layer = get_channel_layer()
+    # The Redis pub/sub layer keeps one layer (and subscription set) per event loop.
+    held = layer._get_layer().channels if hasattr(layer, "_get_layer") else layer.channels
+    assert [name for name in held if "health." in name] == []
