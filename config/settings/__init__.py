@@ -136,8 +136,8 @@ if REDIS_URL:
             # Redis pub/sub: a group send is one PUBLISH, where the sorted-set layer
             # (channels_redis.core) takes several round trips and the receiving process
             # polls. bench/chat_turns.py, 20 learners back to back: the first token's
-            # delivery p50 292 -> 10 ms, web CPU per turn 25 -> 17 ms. Delivery is at most
-            # once with either layer; clients resume from the database.
+            # delivery p50 117-148 -> 5 ms, web CPU per turn 22-23 -> 14 ms. Delivery is
+            # at most once with either layer; clients resume from the database.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
