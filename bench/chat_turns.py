@@ -9,58 +9,79 @@ pace after a fixed first-token delay, then the product, in one of two modes:
   on a scratch PostgreSQL database and Redis (channel layer).
 
 N learners each sign in over HTTP (JWT), open a conversation, connect its websocket, then
-send turns one after another over REST, timing the first `reply.delta` of each reply.
-Reported: added first-token latency (learner-seen TTFT minus the model's own delay)
-p50/p95, turns per second, lost and duplicated replies, and where the time goes.
+send turns over REST, each after reading the last reply and typing for a while (`--think`,
+uniform between half and one and a half times the mean; the first turn too, so learners
+do not all press send in the same millisecond). `--think 0` sends back to back: a
+saturation test. The first `reply.delta` of each reply is timed. Reported: added
+first-token latency (learner-seen TTFT minus the model's own delay) p50/p95, turns per
+second, lost and duplicated replies, CPU per turn by process, and where the time goes.
 
     .venv/bin/python bench/chat_turns.py                    # both modes, both servers
     .venv/bin/python bench/chat_turns.py --mode pg --server uvicorn --learners 20 --turns 10
+    .venv/bin/python bench/chat_turns.py --think 0          # saturation
 
 Needs PostgreSQL (DATABASE_URL-style --pg-url, trust auth) and Redis (--redis-url) for the
-pg mode. Logs of every process go to bench/out/<mode>-<server>/.
+pg mode. Logs of every process go to bench/out/<mode>-<server>/. Run one at a time: runs
+share the scratch database.
 
-Measured on the development machine (2 cores; the benchmark's own client and model stub
-run on the same cores; stub: 0.2 s to the first token, then 20 ms per token, 14 tokens;
-10 turns per learner; worker woken on enqueue, WORKER_POLL_INTERVAL 0.1 s as fallback):
+Measured on the development machine: 2 cores, shared with the benchmark's own learners,
+the model stub, PostgreSQL and Redis. Stub: 0.2 s to the first token, then 20 ms per token,
+14 tokens. 20 learners x 10 measured turns; medians of three runs.
 
-    back to back (--think 0)
-    mode      server   learners  added TTFT p50/p95 ms  turns/s  lost  dup  CPU ms per turn
-    embedded  daphne   20        481 / 1067             13.8     0     0    serve 72
-    embedded  uvicorn  20        315 / 661              18.5     0     0    serve 54
-    pg        daphne   20        851 / 1251             12.4     0     0    web 53 + worker 57
-    pg        uvicorn  20        409 / 697              15.4     0     0    web 38 + worker 46
+    20 learners, 1-3 s between turns (--think 2, the default)
+    mode      server   added TTFT p50 / p95 ms  turns/s  lost  dup  CPU ms per turn
+    embedded  daphne   22.1 / 46.8              6.9      0     0    serve 33.8
+    embedded  uvicorn  20.0 / 39.7              7.0      0     0    serve 30.1
+    pg        daphne   29.8 / 49.0              7.0      0     0    web 18.8 + worker 22.9
+    pg        uvicorn  29.5 / 49.0              7.0      0     0    web 16.4 + worker 22.3
 
-    reading and typing between turns (--think 2, i.e. 1-3 s)
-    embedded  daphne   20        64 / 587               6.5      0     0    serve 75
-    embedded  uvicorn  20        78 / 609               6.5      0     0    serve 79
-    pg        daphne   20        116 / 528              6.5      0     0    web 54 + worker 61
-    pg        uvicorn  20        74 / 752               6.4      0     0    web 42 + worker 53
+    where the time goes, p50 / p95 ms (uvicorn)
+              request      queue       context    model client  delivery
+    embedded  6.9 / 15.8   4.8 / 11.4  4.1 / 7.9  3 / 5         0.7 / 4.4
+    pg        10.7 / 20.2  9.2 / 17.8  4.8 / 8.2  2 / 5         1.6 / 4.1
 
-No reply was lost or duplicated in any run. The 20-learner targets (p50 <= 50 ms, p95 <=
-150 ms) are NOT met on this machine. Back to back, 20 learners ask for up to ~40 turns/s
-while a turn costs ~55-110 ms of CPU across the processes, so two cores saturate at
-~13-18 turns/s and the added latency is queueing for CPU (the embedded mode also has one
-GIL for web and worker). With think time the median is near the target but bursts of
-turns still queue for CPU at p95. What a turn costs, and what was done about it:
+    request: POST sent -> message stored (HTTP, auth, the conversation's lock); queue:
+    stored -> a worker claims the reply; context: claimed -> the model call starts;
+    model client: the call starts -> first token, less the model's delay; delivery:
+    first token -> the learner's socket has it (store, publish, relay).
+
+    faster learners (uvicorn, one run each)
+    --think 1    embedded 22.5 / 50.5 (12.0 turns/s)   pg 28.9 / 51.0 (11.5 turns/s)
+    --think 0.5  embedded 29.1 / 77.1 (17.6 turns/s)   pg 42.0 / 75.0 (18.0 turns/s)
+
+    back to back (--think 0), a saturation test
+    embedded  daphne   160.4 / 299.4            27.7     0     0    serve 31.1
+    embedded  uvicorn  121.4 / 264.1            29.0     0     0    serve 29.2
+    pg        daphne   127.1 / 293.7            29.1     0     0    web 16.0 + worker 19.2
+    pg        uvicorn  109.9 / 281.2            30.2     0     0    web 14.3 + worker 19.5
+
+The targets (20 learners: added p50 <= 50 ms, p95 <= 150 ms, nothing lost or duplicated)
+are met in both modes with both servers, up to about 18 turns/s. Back to back, 20
+learners ask for up to ~40 turns/s; the machine saturates near 29 turns/s (the embedded
+mode on its one GIL, pg mode on the two cores it shares with PostgreSQL, Redis, the stub
+and the learners) and the added latency is queueing for CPU: request and queue grow,
+the model client and delivery do not. What bounds a turn, and what was done about it:
 
 - the worker's poll interval: gone from the path. A queued task wakes an idle worker at
-  once (in-process event; Redis pub/sub across processes); polling is only the fallback;
+  once (in-process event; Redis pub/sub across processes); polling is only the fallback.
+  Queue p50 is 5 ms embedded, 9 ms across processes;
 - commits per delta: one plain UPDATE per flush, at most one per REPLY_FLUSH_SECONDS
-  (30 ms) per reply, stored before it is published; the first delta is never held;
-  worker and model-stream threads keep their SQLite connections between tasks;
-- the channel layer: one group_send per flush; socket relays skip Channels' per-event
-  connection tidy-up (a thread hop per frame);
-- the model client: the OpenAI SDK still costs several ms of CPU per request and parses
-  each chunk through pydantic (LangChain's per-chunk conversion is already skipped);
-- the first-token path does no writes beyond the claim: events are built after commit,
-  token counts and summary requests are stored after the reply.
+  (30 ms) per reply, stored before it is published; the first delta is never held. On
+  SQLite, one process's writers take turns on a lock rather than sleeping in SQLite's
+  busy handler (1 to 100 ms naps), which halved the slowest back-to-back turn;
+- the channel layer: one group_send per flush. With Redis, the pub/sub layer (one
+  PUBLISH) replaced channels_redis.core (several round trips and a polling receiver):
+  delivery p50 117-148 -> 5 ms back to back;
+- CPU per turn, profiled with py-spy: Django now runs the middleware chain in one thread
+  instead of hopping per middleware (GET /api/v1/me 5.95 -> 4.33 ms); the model client
+  posts ChatOpenAI's request through the SDK client without the SDK's per-request type
+  walk and reads chunks as dicts (5.7 -> 1.5 ms CPU per reply); Uvicorn's per-message
+  deflate and access log are off. Serve CPU per turn went from 54-79 ms to ~30 ms;
+- an earlier version of this benchmark released all learners at one instant, so every
+  learner's first turn arrived in the same millisecond; that burst alone made its p95.
 
-Next steps for the target: profile a turn end to end and cut CPU per turn (request
-preparation in the SDK, the POST's transaction and event building, per-flush UPDATE +
-publish), and measure the PostgreSQL mode with workers on more cores.
-
-Uvicorn is the one to run in production (the Procfile does): less web CPU per turn than
-Daphne in both modes and a lower back-to-back latency.
+Uvicorn is the one to run in production (the Procfile does): less CPU per turn than
+Daphne in both modes and lower latency at saturation.
 """
 
 import argparse
@@ -226,6 +247,7 @@ class Turn:
     ok: bool
     lost: bool
     reply_id: int | None
+    sent_at: float = 0.0  # wall clock, to line the turn up with the server's timestamps
 
 
 async def learner(
@@ -253,16 +275,17 @@ async def learner(
             await start.wait()
             results = []
             for number in range(turns):
-                results.append(await one_turn(http, sock, conversation["id"], index, number))
                 if think:
-                    # Reading the reply and typing the next turn; spread so learners
-                    # do not fall into lockstep.
+                    # Reading the last reply and typing the next turn; spread so learners
+                    # do not send in lockstep (the first turn too).
                     await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
+                results.append(await one_turn(http, sock, conversation["id"], index, number))
             sock.task.cancel()
             return results, sock.resumes, conversation["id"]
 
 
 async def one_turn(http, sock: Socket, conversation_id: int, index: int, number: int) -> Turn:
+    sent_at = time.time()
     started = time.perf_counter()
     response = await http.post(
         f"/api/v1/conversations/{conversation_id}/messages/",
@@ -271,18 +294,23 @@ async def one_turn(http, sock: Socket, conversation_id: int, index: int, number:
     )
     posted = time.perf_counter() - started
     if response.status_code != 202:
-        return Turn(None, posted, ok=False, lost=True, reply_id=None)
+        return Turn(None, posted, ok=False, lost=True, reply_id=None, sent_at=sent_at)
     reply = response.json()["reply"]
     view = sock.reply(reply["seq"])
     try:
         await asyncio.wait_for(view.done.wait(), TURN_TIMEOUT)
     except TimeoutError:
-        return Turn(None, posted, ok=False, lost=True, reply_id=reply["id"])
+        return Turn(None, posted, ok=False, lost=True, reply_id=reply["id"], sent_at=sent_at)
     final = view.final or {}
     ok = final.get("status") == "complete" and final.get("content") == STUB_TEXT
     ttft = None if view.first_delta_at is None else view.first_delta_at - started
     return Turn(
-        ttft, posted, ok=ok and view.text in ("", STUB_TEXT), lost=False, reply_id=reply["id"]
+        ttft,
+        posted,
+        ok=ok and view.text in ("", STUB_TEXT),
+        lost=False,
+        reply_id=reply["id"],
+        sent_at=sent_at,
     )
 
 
@@ -363,6 +391,7 @@ def web_command(server: str, port: int) -> list[str]:
     return [
         PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
         "--port", str(port), "--lifespan", "on", "--log-level", "warning",
+        "--no-access-log", "--ws-per-message-deflate", "false",
     ]  # fmt: skip
 
 
@@ -446,7 +475,7 @@ def summarise(args, result: dict) -> dict:
     turns: list[Turn] = result["turns"]
     added = [(t.ttft - args.first_token_delay) * 1000 for t in turns if t.ttft is not None]
     stored = stored_replies(result["conversations"], args.turns)
-    server = server_side(args, [t.reply_id for t in turns if t.reply_id])
+    segments = server_side(args, turns)
     return {
         "mode": args.mode,
         "server": args.server,
@@ -468,7 +497,7 @@ def summarise(args, result: dict) -> dict:
             for name, seconds in result["cpu"].items()
         },
         "load_average": round(result["load"], 2),
-        **server,
+        "segments_p50_p95_ms": segments,
     }
 
 
@@ -489,22 +518,51 @@ def stored_replies(conversation_ids: list[int], turns: int) -> dict:
     return {"lost": lost, "duplicated": duplicated}
 
 
-def server_side(args, reply_ids: list[int]) -> dict:
-    """Where the time goes, from the rows: queue wait (post → claim) and the gateway's
-    own time to first token beyond the model's delay."""
+SEGMENTS = ("request", "queue", "context", "model_client", "delivery")
+
+
+def server_side(args, turns: list[Turn]) -> dict:
+    """Where each turn's added latency goes, from the rows' timestamps (one clock: the
+    learners and the product run on the same machine):
+
+    request       the learner sends the POST -> the message is stored (HTTP, auth, lock);
+    queue         stored -> a worker claims the reply (enqueue, wake-up, claim);
+    context       claimed -> the model call starts (context window, summary);
+    model_client  the call starts -> its first token, less the model's own delay;
+    delivery      first token -> the learner's socket has it (store, publish, relay).
+    """
     from conversations.models import Message
     from llm.models import LLMCall
 
-    replies = Message.objects.filter(pk__in=reply_ids, started_at__isnull=False)
-    waits = [(m.started_at - m.created_at).total_seconds() * 1000 for m in replies]
-    ttfts = LLMCall.objects.filter(task="chat", ttft_ms__isnull=False).values_list(
-        "ttft_ms", flat=True
+    sent = {t.reply_id: t for t in turns if t.reply_id and t.ttft is not None}
+    replies = Message.objects.filter(pk__in=sent, started_at__isnull=False).select_related(
+        "reply_to", "conversation"
     )
-    gateway = [t - args.first_token_delay * 1000 for t in ttfts]
+    calls: dict[int, list[tuple[float, float]]] = {}
+    for call in LLMCall.objects.filter(task="chat", ttft_ms__isnull=False):
+        begun = call.created_at.timestamp() - call.latency_ms / 1000
+        calls.setdefault(call.user_id, []).append((begun, begun + call.ttft_ms / 1000))
+    segments: dict[str, list[float]] = {name: [] for name in SEGMENTS}
+    for reply in replies:
+        turn = sent[reply.pk]
+        claimed = reply.started_at.timestamp()
+        later = [c for c in calls.get(reply.conversation.owner_id, []) if c[0] >= claimed - 0.002]
+        if not later:
+            continue
+        call_start, first_token = min(later)
+        stored = reply.reply_to.created_at.timestamp()
+        times = {
+            "request": stored - turn.sent_at,
+            "queue": claimed - stored,
+            "context": call_start - claimed,
+            "model_client": first_token - call_start - args.first_token_delay,
+            "delivery": turn.sent_at + turn.ttft - first_token,
+        }
+        for name, seconds in times.items():
+            segments[name].append(seconds * 1000)
     return {
-        "queue_wait_p50_ms": round(percentile(waits, 0.5), 1),
-        "queue_wait_p95_ms": round(percentile(waits, 0.95), 1),
-        "gateway_extra_ttft_p50_ms": round(percentile(gateway, 0.5), 1),
+        name: [round(percentile(values, 0.5), 1), round(percentile(values, 0.95), 1)]
+        for name, values in segments.items()
     }
 
 
@@ -524,8 +582,9 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument(
         "--think",
         type=float,
-        default=0.0,
-        help="mean seconds a learner reads and types between turns (0: back to back)",
+        default=2.0,
+        help="mean seconds a learner reads and types before each turn (0: back to back, "
+        "a saturation test)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON line per run")
     return parser.parse_args(argv)
@@ -567,8 +626,7 @@ COLUMNS = [
     ("dup", "duplicated"),
     ("wrong", "wrong_text"),
     ("POST p50 ms", "post_p50_ms"),
-    ("queue wait p50/p95 ms", "queue_wait"),
-    ("gateway extra p50 ms", "gateway_extra_ttft_p50_ms"),
+    *[(f"{name} p50/p95", f"segment_{name}") for name in SEGMENTS],
     ("CPU ms/turn", "cpu"),
     ("load", "load_average"),
 ]
@@ -579,7 +637,10 @@ def format_table(results: list[dict]) -> str:
     for result in results:
         result = {
             **result,
-            "queue_wait": f"{result['queue_wait_p50_ms']}/{result['queue_wait_p95_ms']}",
+            **{
+                f"segment_{name}": "/".join(f"{v:g}" for v in values)
+                for name, values in result["segments_p50_p95_ms"].items()
+            },
             "cpu": " ".join(f"{k}={v:g}" for k, v in result["cpu_ms_per_turn"].items()),
         }
         rows.append([str(result[key]) for _, key in COLUMNS])
