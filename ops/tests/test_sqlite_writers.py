@@ -81,14 +81,16 @@ def test_a_writer_waits_for_the_lock_and_goes_the_moment_it_is_free():
 
 def test_a_lock_held_too_long_is_waited_for_no_longer_than_the_busy_timeout():
     connection.ensure_connection()
-    connection.connection.lock_timeout = 0.2
-    connection.connection.write_lock.acquire()  # as if a writer of this process hung
+    sqlite = connection.connection
+    busy_timeout, sqlite.lock_timeout = sqlite.lock_timeout, 0.2
+    sqlite.write_lock.acquire()  # as if a writer of this process hung
     try:
         started = time.monotonic()
         write_row("after the timeout")  # SQLite itself is free, so the write goes through
         waited = time.monotonic() - started
     finally:
-        connection.connection.write_lock.release()
+        sqlite.write_lock.release()
+        sqlite.lock_timeout = busy_timeout
 
     assert 0.2 <= waited < 2
     assert WorkerHeartbeat.objects.filter(worker_id="after the timeout").exists()
