@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -193,45 +193,11 @@ class OpenAIProvider(Provider):
             )
         except Exception as exc:
             raise translate(exc) from exc
-        usage = None
-        try:
-            for chunk in chunks:
-                if counts := chunk.get("usage"):
-                    usage = Usage(
-                        counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0
-                    )
-                if (choices := chunk.get("choices")) and (content := _delta_text(choices)):
-                    yield content
-                if request.cancel.is_set():
-                    return
-        except Exception as exc:
-            raise translate(exc) from exc
-        finally:
-            chunks.close()  # cancellation closes the HTTP response at once
-        if usage is not None:
-            yield usage
+        yield from _relay(chunks, request, _read_sdk_chunk)
 
     def _stream_langchain(self, chat: Any, request: ProviderRequest) -> Iterator[str | Usage]:
         """Through ChatOpenAI.stream, for models whose request LangChain rewrites."""
-        chunks = chat.stream(request.messages)
-        usage = None
-        try:
-            for chunk in chunks:
-                if chunk.usage_metadata:
-                    meta = chunk.usage_metadata
-                    usage = Usage(meta["input_tokens"], meta["output_tokens"])
-                if chunk.content:
-                    yield chunk.content if isinstance(chunk.content, str) else chunk.text
-                if request.cancel.is_set():
-                    return
-        except errors.LLMError:
-            raise
-        except Exception as exc:
-            raise translate(exc) from exc
-        finally:
-            chunks.close()  # cancellation closes the HTTP response at once
-        if usage is not None:
-            yield usage
+        yield from _relay(chat.stream(request.messages), request, _read_langchain_chunk)
 
     # -- structured --------------------------------------------------------------------
 
@@ -327,9 +293,48 @@ def _direct_stream_params(chat: Any) -> dict[str, Any] | None:
     return payload
 
 
-def _delta_text(choices: list[dict[str, Any]]) -> str:
-    delta = choices[0].get("delta") or {}
-    return delta.get("content") or ""
+def _relay(
+    chunks: Any, request: ProviderRequest, read: Callable[[Any], tuple[Usage | None, str]]
+) -> Iterator[str | Usage]:
+    """The text of each chunk as it comes, then the last usage reported. Stops when the
+    request is cancelled; the provider's errors become the gateway's."""
+    usage = None
+    try:
+        for chunk in chunks:
+            counts, text = read(chunk)
+            usage = counts or usage
+            if text:
+                yield text
+            if request.cancel.is_set():
+                return
+    except errors.LLMError:
+        raise
+    except Exception as exc:
+        raise translate(exc) from exc
+    finally:
+        chunks.close()  # cancellation closes the HTTP response at once
+    if usage is not None:
+        yield usage
+
+
+def _read_sdk_chunk(chunk: dict[str, Any]) -> tuple[Usage | None, str]:
+    counts = chunk.get("usage")
+    usage = (
+        Usage(counts.get("prompt_tokens") or 0, counts.get("completion_tokens") or 0)
+        if counts
+        else None
+    )
+    choices = chunk.get("choices")
+    delta = (choices[0].get("delta") or {}) if choices else {}
+    return usage, delta.get("content") or ""
+
+
+def _read_langchain_chunk(chunk: Any) -> tuple[Usage | None, str]:
+    meta = chunk.usage_metadata
+    usage = Usage(meta["input_tokens"], meta["output_tokens"]) if meta else None
+    if not chunk.content:
+        return usage, ""
+    return usage, chunk.content if isinstance(chunk.content, str) else chunk.text
 
 
 def _raw_json(raw: Any, method: str) -> str:
