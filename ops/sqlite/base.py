@@ -44,8 +44,9 @@ class QueuedWriterConnection(sqlite3.Connection):
             # stuck lock never turns into a hang.
             self.holds_write_lock = self.write_lock.acquire(timeout=self.lock_timeout)
 
-    def end_write_turn(self) -> None:
-        if self.holds_write_lock and not self.in_transaction:
+    def end_write_turn(self, *, closed: bool = False) -> None:
+        # A closed connection's transaction is over, whatever it would still say.
+        if self.holds_write_lock and (closed or not self.in_transaction):
             self.holds_write_lock = False
             self.write_lock.release()
 
@@ -110,10 +111,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             super()._close()
         finally:
-            if self.connection is not None and self.connection.holds_write_lock:
-                # A closed connection's transaction is over, whatever it still says.
-                self.connection.holds_write_lock = False
-                self.connection.write_lock.release()
+            if self.connection is not None:
+                self.connection.end_write_turn(closed=True)
 
     def _end_write_turn(self):
         if self.connection is not None:
