@@ -11,10 +11,10 @@ from channels.db import database_sync_to_async
 from channels.security.websocket import OriginValidator
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
 
 
 def _bearer_token(scope: dict) -> str | None:
@@ -30,13 +30,13 @@ def _bearer_token(scope: dict) -> str | None:
 
 @database_sync_to_async
 def _user_for_token(raw_token: str):
+    """The user the REST API would authenticate with this token (same claims, same
+    active-user and revocation checks), or an anonymous one."""
+    authentication = JWTAuthentication()
     try:
-        token = AccessToken(raw_token)
-    except TokenError:
+        return authentication.get_user(authentication.get_validated_token(raw_token.encode()))
+    except (AuthenticationFailed, TokenError):
         return AnonymousUser()
-    user_id = token.get(settings.SIMPLE_JWT.get("USER_ID_CLAIM", "user_id"))
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    return user or AnonymousUser()
 
 
 class JWTAuthMiddleware:
