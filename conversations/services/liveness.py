@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 
 from conversations import events
 from conversations.models import Message, Status
+from ops.db import release_connection
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ SWEEP_BATCH = 200
 class Beat:
     reply_id: int
     attempt: int
-    conversation_id: int
     started: float = field(default_factory=time.monotonic)
     on_lost: Callable[[], None] | None = None
 
@@ -73,7 +73,7 @@ class _Keeper:
             except Exception:
                 logger.exception("Reply heartbeat failed; will try again")
             finally:
-                connection.close()
+                release_connection()
 
     def beat_all(self) -> None:
         with self._lock:
@@ -110,7 +110,7 @@ _keeper = _Keeper()
 def beating(reply: Message) -> Iterator[Beat]:
     """Keep `reply` marked alive while the block runs; set `on_lost` on the yielded beat
     to be called (from the heartbeat thread) when the reply stops being ours."""
-    beat = Beat(reply_id=reply.pk, attempt=reply.attempts, conversation_id=reply.conversation_id)
+    beat = Beat(reply_id=reply.pk, attempt=reply.attempts)
     _keeper.add(beat)
     try:
         yield beat
