@@ -296,6 +296,21 @@ LLM_TIKTOKEN_DOWNLOAD = env.bool("LLM_TIKTOKEN_DOWNLOAD", default=False)
 # Each process keeps task profiles this long (an admin edit reaches other processes
 # within it); 0 reads the database on every call.
 LLM_PROFILE_CACHE_SECONDS = env.float("LLM_PROFILE_CACHE_SECONDS", default=5.0)
+
+# Embeddings (llm.embed): the embedded default needs no network; `openai` uses any
+# OpenAI-compatible /v1/embeddings endpoint (the chat endpoint and key unless set apart).
+EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
+if EMBEDDINGS_PROVIDER not in ("local", "openai"):
+    raise ImproperlyConfigured(
+        f"EMBEDDINGS_PROVIDER must be local or openai, not {EMBEDDINGS_PROVIDER!r}"
+    )
+EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="text-embedding-3-small")
+EMBEDDINGS_BASE_URL = env.str("EMBEDDINGS_BASE_URL", default=OPENAI_BASE_URL)
+EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default=OPENAI_API_KEY)
+# 0: learn the dimension from the endpoint's first answer.
+EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", default=0)
+EMBEDDINGS_BATCH_SIZE = env.int("EMBEDDINGS_BATCH_SIZE", default=256)
+EMBEDDINGS_TIMEOUT_SECONDS = env.float("EMBEDDINGS_TIMEOUT_SECONDS", default=30.0)
 # The openai SDK's HTTP client logs every request at INFO; model calls are logged (and
 # accounted) by the gateway already.
 LOGGING["loggers"]["httpx2"] = {"level": "WARNING"}
