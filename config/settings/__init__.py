@@ -356,3 +356,8 @@ if not ANALYSIS_LANGUAGES or not all(len(c) == 2 and c.isalpha() for c in ANALYS
     raise ImproperlyConfigured(
         f"ANALYSIS_LANGUAGES must be ISO 639-1 codes such as en,es,ko, not {ANALYSIS_LANGUAGES!r}"
     )
+# Utterances per model call of the `analysis` profile: 1 (one call each) or a batch in one
+# call. Measured with the local model on the fixture (see analysis/analyser.py).
+ANALYSIS_UTTERANCES_PER_CALL = env.int("ANALYSIS_UTTERANCES_PER_CALL", default=1)
+if not 1 <= ANALYSIS_UTTERANCES_PER_CALL <= 20:
+    raise ImproperlyConfigured("ANALYSIS_UTTERANCES_PER_CALL must be between 1 and 20")
