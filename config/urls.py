@@ -12,6 +12,7 @@ api_v1 = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("me", MeView.as_view(), name="me"),
     path("", include("conversations.api_urls")),
+    path("", include("analysis.api_urls")),
 ]
 
 urlpatterns = [
