@@ -19,6 +19,7 @@ urlpatterns = [
     # Pages: "/" (name "home") is the learner's conversation list.
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("analysis.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
