@@ -11,6 +11,10 @@ from analysis.services.ingestion import external_conversation_close
 from analysis.sources import OURS, Source
 from conversations.models import Conversation
 
+# Conversations ended per sweep and kind: a backlog (the first run after an upgrade) is
+# worked off over several sweeps instead of queueing every analysis at once.
+IDLE_SWEEP_LIMIT = 100
+
 
 def on_message_posted(conversation_id: int) -> None:
     """conversations.hooks.after_message_posted: a batch may be complete now."""
@@ -24,20 +28,23 @@ def on_conversation_ended(conversation_id: int) -> None:
 
 def conversations_end_idle(*, now: datetime | None = None) -> dict[str, int]:
     """A periodic job: end every conversation (ours and external) with no activity for
-    ANALYSIS_IDLE_END_SECONDS, which completes its analysis. Returns how many."""
+    ANALYSIS_IDLE_END_SECONDS, which completes its analysis (at most IDLE_SWEEP_LIMIT of
+    each kind per run). Returns how many."""
     from conversations.services import conversation_end
 
-    idle = settings.ANALYSIS_IDLE_END_SECONDS
-    if idle <= 0:
+    seconds = settings.ANALYSIS_IDLE_END_SECONDS
+    if seconds <= 0:
         return {}
-    cutoff = (now or timezone.now()) - timedelta(seconds=idle)
+    cutoff = (now or timezone.now()) - timedelta(seconds=seconds)
     ended = {"conversations": 0, "external": 0}
-    for conversation in Conversation.objects.filter(ended_at__isnull=True, updated_at__lt=cutoff):
+    idle = Conversation.objects.filter(ended_at__isnull=True, updated_at__lt=cutoff)
+    for conversation in idle.order_by("updated_at")[:IDLE_SWEEP_LIMIT]:
         conversation_end(conversation=conversation)
         ended["conversations"] += 1
-    for external in ExternalConversation.objects.filter(
+    idle_external = ExternalConversation.objects.filter(
         ended_at__isnull=True, updated_at__lt=cutoff
-    ):
+    )
+    for external in idle_external.order_by("updated_at")[:IDLE_SWEEP_LIMIT]:
         external_conversation_close(conversation=external)
         ended["external"] += 1
     return {k: v for k, v in ended.items() if v}

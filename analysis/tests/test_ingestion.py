@@ -177,19 +177,37 @@ def test_an_ended_conversation_takes_no_more_messages(tutoring_api):
     assert response.status_code == 409
 
 
-def test_posting_is_rate_limited_per_key(tutoring_api, settings):
-    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "analysis_ingest": "2/min"}
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+def test_posting_is_rate_limited_per_key(tutoring_api, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
-    SimpleRateThrottle.THROTTLE_RATES = rates
-    try:
-        codes = [
-            tutoring_api.post(url("c1", "messages"), message(n, learner="L-1")).status_code
-            for n in range(3)
-        ]
-    finally:
-        from rest_framework.settings import api_settings
+    # DRF reads the rates once, into the class: lower them there for this test only.
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "analysis_ingest": "2/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
 
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    codes = [
+        tutoring_api.post(url("c1", "messages"), message(n, learner="L-1")).status_code
+        for n in range(3)
+    ]
+
     assert codes == [201, 201, 429]
+
+
+def test_an_idle_external_conversation_is_ended_and_analysed(scripted_llm, tutoring_api, settings):
+    from django.utils import timezone
+
+    from analysis import services
+    from analysis.models import ExternalConversation
+
+    scripted_llm.queue(analysis_reply(went(numbered(2))))
+    tutoring_api.post(url("c1", "messages"), message(1, learner="L-1"), format="json")
+    tutoring_api.post(url("c1", "messages"), message(2), format="json")
+    later = timezone.now() + timedelta(seconds=settings.ANALYSIS_IDLE_END_SECONDS + 1)
+
+    assert services.conversations_end_idle(now=later) == {"external": 1}
+    drain_queue()
+
+    assert ExternalConversation.objects.get().ended_at is not None
+    assert AnalysisBatch.objects.get().status == "done"
+    results = tutoring_api.get(url("c1"))
+    assert results.status_code == 200, results.json()
+    assert results.json()["analysis"]["clusters"][0]["size"] == 2
