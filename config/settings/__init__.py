@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accounts",
     "llm",
+    "documents",
     "conversations",
     "analysis",
     "teaching",
@@ -336,3 +337,26 @@ CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4
 WORKER_PERIODIC_JOBS["conversations.services.replies_sweep"] = env.float(
     "REPLY_SWEEP_SECONDS", default=10.0
 )
+
+# --- Documents and retrieval ----------------------------------------------------------
+
+# Largest upload accepted (413 beyond it), and the most pages a PDF may have.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DOCUMENT_MAX_PAGES = env.int("DOCUMENT_MAX_PAGES", default=1000)
+# Chunks of at most this many characters, neighbours sharing about OVERLAP of them.
+DOCUMENT_CHUNK_CHARS = env.int("DOCUMENT_CHUNK_CHARS", default=800)
+DOCUMENT_CHUNK_OVERLAP = env.int("DOCUMENT_CHUNK_OVERLAP", default=120)
+# Chunks embedded per llm.embed call during ingestion (progress is reported per batch).
+DOCUMENT_EMBED_BATCH = env.int("DOCUMENT_EMBED_BATCH", default=128)
+DOCUMENT_INGEST_MAX_ATTEMPTS = env.int("DOCUMENT_INGEST_MAX_ATTEMPTS", default=3)
+# Documents one conversation may draw on.
+DOCUMENTS_PER_CONVERSATION = env.int("DOCUMENTS_PER_CONVERSATION", default=20)
+# Retrieval: the chunks put in a prompt, the candidates each ranking contributes to the
+# fusion, reciprocal rank fusion's constant, and the least cosine similarity a chunk
+# needs to count as relevant (below it, the tutor is told nothing relevant was found).
+RETRIEVAL_TOP_K = env.int("RETRIEVAL_TOP_K", default=5)
+RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=30)
+RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
+RETRIEVAL_MIN_SIMILARITY = env.float("RETRIEVAL_MIN_SIMILARITY", default=0.25)
+# Chunk vectors kept in each process's memory for dense search (about 1 KB per chunk).
+RETRIEVAL_VECTOR_CACHE_CHUNKS = env.int("RETRIEVAL_VECTOR_CACHE_CHUNKS", default=200_000)
