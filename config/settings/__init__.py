@@ -172,6 +172,18 @@ WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=30.0)
 WORKER_PERIODIC_JOBS: dict[str, float] = {"ops.maintenance.prune_finished_tasks": 3600.0}
 # Finished background-task rows are deleted after this many days.
 TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=2)
+# Background jobs (ops.jobs: analysis batches, ingestions, teaching runs; replies have
+# their own REPLY_* timings). A running job refreshes its heartbeat this often; the
+# sweeper requeues it when the heartbeat is older than JOB_STALE_SECONDS, or when it
+# waited JOB_QUEUED_STALE_SECONDS with no task left to run it, and fails it after
+# JOB_MAX_ATTEMPTS. A job that raises is retried after JOB_RETRY_BASE_SECONDS * 2**n.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=2.0)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=30.0)
+JOB_QUEUED_STALE_SECONDS = env.float("JOB_QUEUED_STALE_SECONDS", default=120.0)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_MAX_SECONDS = env.float("JOB_MAX_SECONDS", default=1800.0)
+JOB_RETRY_BASE_SECONDS = env.float("JOB_RETRY_BASE_SECONDS", default=1.0)
+WORKER_PERIODIC_JOBS["ops.jobs.jobs_sweep"] = env.float("JOBS_SWEEP_SECONDS", default=10.0)
 
 # --- Auth -----------------------------------------------------------------------------
 
@@ -334,9 +346,6 @@ REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
 REPLY_MAX_SECONDS = env.float("REPLY_MAX_SECONDS", default=600.0)
 # Summarise the turns that left the context window once this many are waiting.
 CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4)
-WORKER_PERIODIC_JOBS["conversations.services.replies_sweep"] = env.float(
-    "REPLY_SWEEP_SECONDS", default=10.0
-)
 
 # --- Documents and retrieval ----------------------------------------------------------
 
