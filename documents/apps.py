@@ -5,7 +5,7 @@ class DocumentsConfig(AppConfig):
     name = "documents"
     verbose_name = "Documents"
 
-    def _ready_later(self) -> None:
+    def ready(self) -> None:
         from documents import ingestion
 
         ingestion.register()

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ops import jobs
+
 
 class ContentType(models.TextChoices):
     TEXT = "text", "Plain text"
@@ -63,3 +65,23 @@ class Chunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id}#{self.ordinal}"
+
+
+class Stage(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    PARSED = "parsed", "Read"
+    CHUNKED = "chunked", "Cut into passages"
+    EMBEDDED = "embedded", "Embedding"
+    INDEXED = "indexed", "Indexed"
+
+
+class Ingestion(jobs.Job):
+    """The background job that makes a document searchable, with its live progress."""
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="ingestion")
+    stage = models.CharField(max_length=16, choices=Stage, default=Stage.WAITING)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Ingestion of {self.document_id} ({self.status})"

@@ -61,12 +61,11 @@ def dense_top(
     query: np.ndarray, blocks: Sequence[tuple[np.ndarray, np.ndarray]], n: int
 ) -> list[tuple[int, float]]:
     """The `n` ids with the highest cosine to `query` over (ids, unit vectors) blocks."""
+    blocks = [block for block in blocks if len(block[0])]
     if not blocks or n <= 0:
         return []
     ids = np.concatenate([block_ids for block_ids, _ in blocks])
     scores = np.concatenate([matrix @ query for _, matrix in blocks])
-    if not len(ids):
-        return []
     n = min(n, len(ids))
     top = np.argpartition(-scores, n - 1)[:n]
     top = top[np.argsort(-scores[top], kind="stable")]
@@ -90,19 +89,43 @@ def similarities(
     return found
 
 
+def term_coverage(terms: Sequence[str], text: str) -> float:
+    """The share of the query's content words found in `text` (as substrings, so
+    "separable" counts for "inseparable" as the trigram index would match it)."""
+    if not terms:
+        return 0.0
+    lowered = text.lower()
+    return sum(term in lowered for term in terms) / len(terms)
+
+
+def relevance(similarity: float, coverage: float, *, coverage_weight: float = 0.5) -> float:
+    """How relevant a chunk is, from its cosine and its share of the query's words.
+
+    Neither alone separates relevant chunks from the nearest irrelevant ones: short
+    questions have low cosines with the passage that answers them, and one common word
+    matches many passages. Measured on the shipped evaluation (docs/retrieval.md)."""
+    return similarity + coverage_weight * coverage
+
+
 def fuse(
     *,
     lexical: Sequence[int],
     dense: Sequence[tuple[int, float]],
-    similarity: dict[int, float],
-    top_k: int,
     rrf_k: int,
-    min_similarity: float,
 ) -> list[tuple[int, float]]:
-    """The fused top-k, keeping only chunks whose cosine with the query reaches the floor
-    (a lexical match on one common word is not evidence that the chunk is relevant)."""
-    fused = reciprocal_rank_fusion([list(lexical), [item for item, _ in dense]], k=rrf_k)
-    kept = [(item, score) for item, score in fused if similarity.get(item, -1.0) >= min_similarity]
+    """Lexical and dense rankings fused by reciprocal rank."""
+    return reciprocal_rank_fusion([list(lexical), [item for item, _ in dense]], k=rrf_k)
+
+
+def keep_relevant(
+    fused: Sequence[tuple[int, float]],
+    relevance_of: dict[int, float],
+    *,
+    top_k: int,
+    floor: float,
+) -> list[tuple[int, float]]:
+    """The first `top_k` fused items whose relevance reaches `floor`."""
+    kept = [(item, score) for item, score in fused if relevance_of.get(item, -1.0) >= floor]
     return kept[:top_k]
 
 

@@ -37,16 +37,24 @@ def test_similarities_finds_ids_in_sorted_blocks():
     assert round(found[3], 4) == 1.0
 
 
-def test_fuse_drops_chunks_below_the_similarity_floor():
-    kept = retrieval.fuse(
-        lexical=[1, 2],
-        dense=[(3, 0.9), (2, 0.5)],
-        similarity={1: 0.1, 2: 0.5, 3: 0.9},
-        top_k=5,
-        rrf_k=60,
-        min_similarity=0.3,
-    )
+def test_fuse_is_reciprocal_rank_fusion_of_both_rankings():
+    fused = retrieval.fuse(lexical=[1, 2], dense=[(2, 0.9), (3, 0.5)], rrf_k=60)
+    assert [item for item, _ in fused] == [2, 1, 3]
+
+
+def test_keep_relevant_drops_items_below_the_floor_and_cuts_at_k():
+    fused = [(1, 0.3), (2, 0.2), (3, 0.1), (4, 0.05)]
+    kept = retrieval.keep_relevant(fused, {1: 0.2, 2: 0.6, 3: 0.5, 4: 0.9}, top_k=2, floor=0.45)
     assert [item for item, _ in kept] == [2, 3]
+
+
+def test_relevance_weighs_shared_words_with_the_cosine():
+    terms = retrieval.query_terms("Can I say turn off it?", min_length=3)
+    assert terms == ["turn", "off"]
+    assert retrieval.term_coverage(terms, "Turn it OFF, never turn off it") == 1.0
+    assert retrieval.term_coverage(terms, "Switch the light") == 0.0
+    assert retrieval.relevance(0.2, 1.0) == 0.7
+    assert retrieval.term_coverage([], "anything") == 0.0
 
 
 def test_query_terms_drop_stopwords_and_short_words_for_trigrams():
