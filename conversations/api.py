@@ -16,6 +16,7 @@ from conversations import selectors, services
 from conversations.serializers import (
     CancelledSerializer,
     ConversationCreateInput,
+    ConversationDocumentsInput,
     ConversationListItemSerializer,
     ConversationRenameInput,
     ConversationSerializer,
@@ -229,4 +230,22 @@ class EndView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         conversation = selectors.conversation_get_for(request.user, pk)
         services.conversation_end(conversation=conversation)
+        return conversation_response(request, pk, status.HTTP_200_OK)
+
+
+class DocumentsView(APIView):
+    @extend_schema(
+        operation_id="conversations_documents_set",
+        tags=TAGS,
+        summary="Choose the documents a rag conversation answers from",
+        request=ConversationDocumentsInput,
+        responses={200: ConversationSerializer, **errors(400, 404)},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        incoming = ConversationDocumentsInput(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.conversation_documents_set(
+            conversation=conversation, document_ids=incoming.validated_data["document_ids"]
+        )
         return conversation_response(request, pk, status.HTTP_200_OK)

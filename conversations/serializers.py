@@ -1,8 +1,10 @@
 """The shapes of conversations and messages, shared by the REST API and websocket events."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from conversations import grounding
 from conversations.models import Conversation, Message, Mode, TaskType
 from conversations.rendering import render_markdown
 
@@ -35,13 +37,42 @@ def message_data(message: Message) -> dict:
         "completed_at": (
             _datetime.to_representation(message.completed_at) if message.completed_at else None
         ),
+        "citations": citations_data(message),
     }
+
+
+def citations_data(message: Message) -> list[dict]:
+    """The reply's sources, each with a link to the passage or marked `deleted`. Only
+    grounded replies have any, and only they cost a query."""
+    if not message.citations:
+        return []
+    from documents.models import Document
+
+    ids = {item.get("document_id") for item in message.citations}
+    live = set(Document.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return grounding.citations_view(message.citations, live)
+
+
+class CitationSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="The number the reply cites it by, as [n].")
+    document_id = serializers.IntegerField()
+    chunk_id = serializers.IntegerField()
+    ordinal = serializers.IntegerField(help_text="The passage's place in its document.")
+    title = serializers.CharField()
+    page = serializers.IntegerField(allow_null=True)
+    section = serializers.CharField(allow_blank=True)
+    snippet = serializers.CharField(help_text="The start of the quoted passage, plain text.")
+    deleted = serializers.BooleanField(help_text="The document was deleted since.")
+    url = serializers.CharField(help_text="The document page at the passage; empty if deleted.")
 
 
 class MessageSerializer(serializers.ModelSerializer):
     """Declares the message object for the schema; rendering goes through `message_data`."""
 
     html = serializers.SerializerMethodField(help_text="Sanitised HTML rendering of `content`.")
+    citations = CitationSerializer(
+        many=True, read_only=True, help_text="Sources of a grounded (rag) reply."
+    )
 
     class Meta:
         model = Message
@@ -63,6 +94,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "client_id",
             "created_at",
             "completed_at",
+            "citations",
         )
         read_only_fields = fields
 
@@ -73,8 +105,16 @@ class MessageSerializer(serializers.ModelSerializer):
         return message_data(instance)
 
 
+class DocumentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class ConversationSerializer(serializers.ModelSerializer):
     messages = MessageSerializer(many=True, read_only=True)
+    documents = serializers.SerializerMethodField(
+        help_text="The documents a rag conversation answers from."
+    )
 
     class Meta:
         model = Conversation
@@ -88,9 +128,14 @@ class ConversationSerializer(serializers.ModelSerializer):
             "updated_at",
             "ended_at",
             "last_seq",
+            "documents",
             "messages",
         )
         read_only_fields = fields
+
+    @extend_schema_field(DocumentRefSerializer(many=True))
+    def get_documents(self, conversation: Conversation) -> list[dict]:
+        return list(conversation.documents.order_by("pk").values("id", "title"))
 
 
 class ConversationListItemSerializer(serializers.ModelSerializer):
@@ -142,6 +187,21 @@ class ConversationCreateInput(serializers.Serializer):
     title = serializers.CharField(max_length=200, required=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.OPEN)
     keep_raw_messages = serializers.BooleanField(default=True)
+    document_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=100,
+        help_text="Your documents a rag conversation answers from.",
+    )
+
+
+class ConversationDocumentsInput(serializers.Serializer):
+    document_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=True,
+        max_length=100,
+        help_text="Exactly the documents to draw on from now on.",
+    )
 
 
 class ConversationRenameInput(serializers.Serializer):

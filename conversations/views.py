@@ -21,6 +21,7 @@ from conversations import selectors
 from conversations.models import TaskType
 from conversations.rendering import render_markdown
 from conversations.serializers import message_data
+from documents import selectors as documents_selectors
 
 CONVERSATIONS_PER_PAGE = 20
 
@@ -34,6 +35,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         conversation.preview_text = _plain_preview(conversation.last_message_preview)
     context = {
         "page_obj": page,
+        "documents": documents_selectors.documents_ready_for(request.user)[:100],
         "task_types": TaskType.choices,
         "max_chars": settings.MESSAGE_MAX_CHARS,
         "api_url": reverse("api:conversation-list"),
@@ -55,6 +57,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     labels = dict(TaskType.choices)
     context = {
         "conversation": conversation,
+        "documents": conversation.documents.only("pk", "title").order_by("pk"),
         # chat.js offers the messages before this seq on demand.
         "earlier_before_seq": rows[0].seq if has_earlier else None,
         "chat_messages": [{**m, "task_label": labels.get(m["task_type"], "")} for m in messages],

@@ -98,7 +98,7 @@ def term_coverage(terms: Sequence[str], text: str) -> float:
     return sum(term in lowered for term in terms) / len(terms)
 
 
-def relevance(similarity: float, coverage: float, *, coverage_weight: float = 0.5) -> float:
+def relevance(similarity: float, coverage: float, *, coverage_weight: float = 0.75) -> float:
     """How relevant a chunk is, from its cosine and its share of the query's words.
 
     Neither alone separates relevant chunks from the nearest irrelevant ones: short

@@ -12,6 +12,11 @@ def document_list_for(user):
     return Document.objects.filter(owner=user).select_related("ingestion").defer("data", "text")
 
 
+def documents_ready_for(user):
+    """The user's indexed documents, as a picker lists them."""
+    return Document.objects.filter(owner=user, indexed_at__isnull=False).only("pk", "title")
+
+
 def document_get_for(user, document_id: int) -> Document:
     document = document_list_for(user).filter(pk=document_id).first()
     if document is None:

@@ -361,13 +361,13 @@ DOCUMENT_INGEST_MAX_ATTEMPTS = env.int("DOCUMENT_INGEST_MAX_ATTEMPTS", default=3
 # Documents one conversation may draw on.
 DOCUMENTS_PER_CONVERSATION = env.int("DOCUMENTS_PER_CONVERSATION", default=20)
 # Retrieval: the chunks put in a prompt, the candidates each ranking contributes to the
-# fusion, reciprocal rank fusion's constant, and the least relevance (cosine plus half
+# fusion, reciprocal rank fusion's constant, and the least relevance (cosine plus 3/4 of
 # the share of the question's words found in it) a chunk needs to be used; when none
 # reaches it the tutor is told nothing relevant was found. See docs/retrieval.md.
 RETRIEVAL_TOP_K = env.int("RETRIEVAL_TOP_K", default=5)
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=30)
 RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
-RETRIEVAL_MIN_RELEVANCE = env.float("RETRIEVAL_MIN_RELEVANCE", default=0.45)
+RETRIEVAL_MIN_RELEVANCE = env.float("RETRIEVAL_MIN_RELEVANCE", default=0.5)
 # Chunk vectors kept in each process's memory for dense search (about 1 KB per chunk).
 RETRIEVAL_VECTOR_CACHE_CHUNKS = env.int("RETRIEVAL_VECTOR_CACHE_CHUNKS", default=200_000)
 # Documents one account may keep.

@@ -40,6 +40,7 @@ def reply_generate(*, reply_id: int, task_id: str = "") -> None:
         stream = prompt = None
         try:
             prompt = context.prepare(reply)
+            reply.citations = prompt.citations
             stream = llm.stream(reply.task_type, prompt.messages, user=reply.conversation.owner)
             beat.on_lost = stream.close
             _stream_into(reply, stream)
@@ -180,6 +181,8 @@ def _finish(reply: Message, *, status: str, stream=None, error: str = "") -> Non
     }
     if stream is not None:
         fields |= _usage(stream)
+    if status != Status.FAILED and reply.citations:
+        fields["citations"] = reply.citations
     finished = Message.objects.filter(
         pk=reply.pk, status=Status.STREAMING, attempts=reply.attempts
     ).update(**fields)

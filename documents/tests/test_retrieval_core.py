@@ -53,7 +53,7 @@ def test_relevance_weighs_shared_words_with_the_cosine():
     assert terms == ["turn", "off"]
     assert retrieval.term_coverage(terms, "Turn it OFF, never turn off it") == 1.0
     assert retrieval.term_coverage(terms, "Switch the light") == 0.0
-    assert retrieval.relevance(0.2, 1.0) == 0.7
+    assert retrieval.relevance(0.2, 1.0) == 0.95
     assert retrieval.term_coverage([], "anything") == 0.0
 
 

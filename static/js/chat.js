@@ -196,6 +196,10 @@
       el("span", "visually-hidden", "Your tutor is writing…"));
     bubble.append(typing);
 
+    const sources = el("aside", "message-sources");
+    sources.setAttribute("aria-label", "Sources");
+    sources.append(el("strong", "", "Sources"), el("ol"));
+    bubble.append(sources);
     bubble.append(el("p", "message-error"));
     const footer = el("footer", "message-footer");
     footer.append(el("span", "badge"), el("span", "message-note"), el("span", "message-meta"));
@@ -229,6 +233,8 @@
     badge.textContent = label && m.role === "user" && m.task_type !== "chat" ? label : "";
     badge.hidden = !badge.textContent;
 
+    renderSources(m, li);
+
     const error = li.querySelector(".message-error");
     error.textContent = m.status === "failed" ? (m.error || "Your tutor could not answer this time.") : "";
     error.hidden = !error.textContent;
@@ -243,6 +249,31 @@
     if (m.role === "assistant" && m.completion_tokens) parts.push(m.completion_tokens + " tokens");
     meta.textContent = parts.join(" · ");
     meta.hidden = !meta.textContent;
+  }
+
+  /* A grounded reply's sources: each links to the passage in its document (plain text
+   * only), or says the document was deleted. */
+  function renderSources(m, li) {
+    const box = li.querySelector(".message-sources");
+    if (!box) return;
+    const citations = Array.isArray(m.citations) ? m.citations : [];
+    box.hidden = citations.length === 0 || !isFinal(m);
+    const items = box.querySelector("ol");
+    items.replaceChildren();
+    for (const c of citations) {
+      const item = el("li", c.deleted ? "is-deleted" : "");
+      const where = "[" + c.n + "] " + c.title + (c.page ? ", page " + c.page : "") + (c.section ? ", " + c.section : "");
+      if (c.deleted || typeof c.url !== "string" || !c.url.startsWith("/documents/")) {
+        item.append(el("span", "", "[" + c.n + "] " + c.title), document.createTextNode(" "),
+          el("em", "", "(document deleted)"));
+      } else {
+        const link = el("a", "", where);
+        link.href = c.url;
+        item.append(link);
+      }
+      item.append(el("span", "source-snippet", c.snippet || ""));
+      items.append(item);
+    }
   }
 
   function insertInOrder(li, seq) {
