@@ -87,6 +87,8 @@
       list.prepend(li);
     }
     if (empty) empty.hidden = true;
+    const link = li && li.querySelector(".document-link");
+    if (link && doc.title) link.textContent = doc.title; // a PDF's own title, once read
     showIngestion(doc.id, doc.ingestion);
   }
 
@@ -196,8 +198,11 @@
       try { frame = JSON.parse(event.data); } catch (err) { return; }
       if (typeof frame.type !== "string" || !frame.type.startsWith("document.")) return;
       showIngestion(frame.document_id, frame.ingestion);
-      if (frame.type === "document.ready" && document.getElementById("document")) {
+      if (frame.type !== "document.ready") return;
+      if (document.getElementById("document")) {
         window.location.reload(); // the passages are ready to show
+      } else {
+        Coach.api("GET", apiRoot + frame.document_id + "/").then(addOrUpdate, () => {});
       }
     };
     socket.onclose = (event) => {
