@@ -38,6 +38,34 @@ def model_path() -> Path:
     return found[0]
 
 
+_params_lock = threading.Lock()
+
+
+def disable_weight_repacking() -> None:
+    """Load every llama.cpp model of this process without extra buffer types.
+
+    llama.cpp repacks weights into AMX/AVX-512 layouts ("extra buffer types") on CPUs that
+    report them; on this project's Xeon machines (AMX in /proc/cpuinfo, inside a VM) the
+    first batched decode then segfaults, so the whole process dies on its first reply.
+    Plain buffers cost a 135M model little. llama-cpp-python has no argument for it, so
+    the default model parameters it starts from are wrapped (once, idempotently).
+    """
+    import llama_cpp.llama_cpp as native
+
+    with _params_lock:
+        default = native.llama_model_default_params
+        if getattr(default, "without_extra_buffers", False):
+            return
+
+        def params() -> Any:
+            value = default()
+            value.use_extra_bufts = False
+            return value
+
+        params.without_extra_buffers = True  # type: ignore[attr-defined]
+        native.llama_model_default_params = params
+
+
 def _chatml(messages: list[dict[str, str]]) -> str:
     """SmolLM2's chat template (ChatML) as text, to count prompt tokens exactly."""
     body = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
@@ -71,6 +99,7 @@ class LocalProvider(Provider):
             from llama_cpp import Llama
         except ImportError as exc:
             raise errors.ModelUnavailable(detail="llama-cpp-python is not installed") from exc
+        disable_weight_repacking()
         model = Llama(
             model_path=str(model_path()),
             n_ctx=settings.LLM_LOCAL_CONTEXT,
