@@ -321,3 +321,9 @@ CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4
 WORKER_PERIODIC_JOBS["conversations.services.replies_sweep"] = env.float(
     "REPLY_SWEEP_SECONDS", default=10.0
 )
+
+# --- Models on any OpenAI-compatible server ------------------------------------------
+
+# /health asks the endpoint for its models (GET {OPENAI_BASE_URL}/models) at most this
+# often per process; the answer, good or bad, is reused until then.
+LLM_HEALTH_PROBE_SECONDS = env.float("LLM_HEALTH_PROBE_SECONDS", default=15.0)

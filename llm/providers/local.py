@@ -66,7 +66,7 @@ def disable_weight_repacking() -> None:
         native.llama_model_default_params = params
 
 
-def _chatml(messages: list[dict[str, str]]) -> str:
+def chatml(messages: list[dict[str, str]]) -> str:
     """SmolLM2's chat template (ChatML) as text, to count prompt tokens exactly."""
     body = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
     return body + "<|im_start|>assistant\n"
@@ -174,11 +174,14 @@ class LocalProvider(Provider):
 
     # -- tokens --------------------------------------------------------------------------
 
+    def counts_exactly(self, model: str) -> bool:
+        return True
+
     def count_text(self, model: str, text: str) -> int:
         if not text:
             return 0
         return len(self._llama().tokenize(text.encode(), add_bos=False, special=False))
 
     def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
-        prompt = _chatml(messages).encode()
+        prompt = chatml(messages).encode()
         return len(self._llama().tokenize(prompt, add_bos=False, special=True))
