@@ -108,9 +108,10 @@ def smollm2_tokenizer(model: str) -> Any | None:
 
 def _load_smollm2_vocab() -> Any | None:
     try:
-        from llama_cpp import Llama
+        from llm.providers.local import model_path, prepare_llama_cpp
 
-        from llm.providers.local import model_path
+        prepare_llama_cpp()
+        from llama_cpp import Llama
 
         vocab = Llama(model_path=str(model_path()), vocab_only=True, verbose=False)
     except Exception:

@@ -7,6 +7,7 @@ a slot generates), so token counts never wait behind a generation.
 """
 
 import atexit
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -41,15 +42,20 @@ def model_path() -> Path:
 _params_lock = threading.Lock()
 
 
-def disable_weight_repacking() -> None:
-    """Load every llama.cpp model of this process without extra buffer types.
+def prepare_llama_cpp() -> None:
+    """Call before llama.cpp is first imported or a model loaded in this process.
 
-    llama.cpp repacks weights into AMX/AVX-512 layouts ("extra buffer types") on CPUs that
-    report them; on this project's Xeon machines (AMX in /proc/cpuinfo, inside a VM) the
-    first batched decode then segfaults, so the whole process dies on its first reply.
-    Plain buffers cost a 135M model little. llama-cpp-python has no argument for it, so
-    the default model parameters it starts from are wrapped (once, idempotently).
+    - OpenMP threads that sleep when idle: by default they spin between batches, and on
+      shared, busy cores the spinning threads starve each other. Measured on this
+      project's 2-core machines at load average 8: 90 prompt + 32 reply tokens took
+      27.8 s spinning, 3.0 s passive. libgomp reads the variable once, when it loads.
+    - No extra buffer types: llama.cpp repacks weights into AMX/AVX-512 layouts on CPUs
+      that report them; on this project's Xeon machines (AMX in /proc/cpuinfo, inside a
+      VM) the first batched decode then segfaults and the whole process dies. Plain
+      buffers cost a 135M model little. llama-cpp-python has no argument for it, so the
+      default model parameters it starts from are wrapped (once, idempotently).
     """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp.llama_cpp as native
 
     with _params_lock:
@@ -96,10 +102,10 @@ class LocalProvider(Provider):
     @staticmethod
     def _load() -> Any:
         try:
+            prepare_llama_cpp()
             from llama_cpp import Llama
         except ImportError as exc:
             raise errors.ModelUnavailable(detail="llama-cpp-python is not installed") from exc
-        disable_weight_repacking()
         model = Llama(
             model_path=str(model_path()),
             n_ctx=settings.LLM_LOCAL_CONTEXT,

@@ -3,9 +3,10 @@
 
     python -m llm.testing.llama_server --model <gguf> --port 8081   # its own arguments
 
-The one difference from `python -m llama_cpp.server` is `disable_weight_repacking()`:
-without it the server segfaults on its first completion on the AMX Xeon machines this
-project runs on, as the in-process model did (see llm.providers.local).
+The one difference from `python -m llama_cpp.server` is `prepare_llama_cpp()`: without
+it the server segfaults on its first completion on the AMX Xeon machines this project
+runs on, as the in-process model did, and its threads spin on busy cores (see
+llm.providers.local).
 """
 
 import runpy
@@ -13,9 +14,9 @@ import sys
 
 
 def main() -> None:
-    from llm.providers.local import disable_weight_repacking
+    from llm.providers.local import prepare_llama_cpp
 
-    disable_weight_repacking()
+    prepare_llama_cpp()
     sys.argv[0] = "llama_cpp.server"
     runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
 
