@@ -6,15 +6,16 @@
         ... point OPENAI_BASE_URL at stub.base_url ...
         stub.requests                                # the JSON bodies received
 
-It serves POST /v1/chat/completions: streamed SSE (usage in a final chunk when
-`stream_options.include_usage`), plain JSON, JSON mode, json_schema and tool calls (the
-reply is then a minimal instance of the schema unless a text is queued), and GET
-/v1/models. Queued replies can fail: any status with Retry-After, malformed JSON, a
-stream that stalls. With the queue empty, replies come at the server's own pace
-(`first_token_delay`, `token_delay`). Like llama.cpp's server it honours `max_tokens`
-and ignores `max_completion_tokens`; attributes make it behave like other servers:
-`reject_json_schema` (with `json_schema_status`), `honour_max_tokens`, `send_usage`,
-`models` (what GET /models lists) and `api_key` (401 for any other key).
+It serves POST /v1/embeddings (deterministic vectors) and POST /v1/chat/completions:
+streamed SSE (usage in a final chunk when `stream_options.include_usage`), plain JSON,
+JSON mode, json_schema and tool calls (the reply is then a minimal instance of the
+schema unless a text is queued), and GET /v1/models. Queued replies can fail: any status
+with Retry-After, malformed JSON, a stream that stalls. With the queue empty, replies
+come at the server's own pace (`first_token_delay`, `token_delay`). Like llama.cpp's
+server it honours `max_tokens` and ignores `max_completion_tokens`; attributes make it
+behave like other servers: `reject_json_schema` (with `json_schema_status`),
+`honour_max_tokens`, `send_usage`, `models` (what GET /models lists) and `api_key` (401
+for any other key):
 
     python -m llm.testing.openai_stub --port 8100 --first-token-delay 0.2 --token-delay 0.01
 """
@@ -52,6 +53,16 @@ class StubReply:
 
 def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text) or [text]
+
+
+EMBEDDING_DIM = 8
+
+
+def _hash_vector(text: str) -> list[float]:
+    import hashlib
+
+    digest = hashlib.sha256(str(text).encode()).digest()
+    return [(byte - 128) / 128 for byte in digest[:EMBEDDING_DIM]]
 
 
 def _estimate(messages: list[dict[str, Any]]) -> int:
@@ -208,6 +219,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             self.stub.requests.append(body)  # refused, but counted
             return
+        if self.path.rstrip("/") == "/v1/embeddings":
+            self._embeddings(body)
+            return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self.stub.requests.append(body)
             self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
@@ -231,6 +245,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._complete(body, reply)
 
     # -- responses -------------------------------------------------------------------
+
+    def _embeddings(self, body: dict[str, Any]) -> None:
+        """Deterministic vectors: the same text always gets the same one."""
+        self.stub.requests.append(body)
+        texts = body.get("input") or []
+        texts = [texts] if isinstance(texts, str) else texts
+        data = [
+            {"object": "embedding", "index": i, "embedding": _hash_vector(text)}
+            for i, text in enumerate(texts)
+        ]
+        tokens = sum(len(_tokens(str(text))) for text in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        self._json(
+            200, {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        )
 
     def _rejects(self, body: dict[str, Any]) -> bool:
         kind = (body.get("response_format") or {}).get("type")
