@@ -347,6 +347,32 @@ REPLY_MAX_SECONDS = env.float("REPLY_MAX_SECONDS", default=600.0)
 # Summarise the turns that left the context window once this many are waiting.
 CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4)
 
+# --- Models on any OpenAI-compatible server ------------------------------------------
+
+# /health asks the endpoint for its models (GET {OPENAI_BASE_URL}/models) at most this
+# often per process; the answer, good or bad, is reused until then.
+LLM_HEALTH_PROBE_SECONDS = env.float("LLM_HEALTH_PROBE_SECONDS", default=15.0)
+
+# --- Structured logs (structlog, django-structlog) ------------------------------------
+
+# "text": readable key=value lines (development); "json": one JSON object per event
+# (production's default). Both carry request_id, user_id, conversation_id, task_id and
+# duration_ms where they apply (see ops/logs.py).
+from ops import logs as _logs  # noqa: E402
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+INSTALLED_APPS.append("django_structlog")
+# After authentication, so that every request's events carry its user's id.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_structlog.middlewares.RequestMiddleware",
+)
+LOGGING["formatters"].update(_logs.formatters())
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+_logs.configure()
+
 # --- Documents and retrieval ----------------------------------------------------------
 
 # Largest upload accepted (413 beyond it), and the most pages a PDF may have.
