@@ -72,6 +72,7 @@ def main() -> None:
             quality(owner, settings)
         if not args.skip_ingestion:
             ingestion(owner)
+        turn_overhead(owner)
         latency(owner, args.chunks, args.queries, args.corpus)
     finally:
         teardown_databases(old, verbosity=0)
@@ -169,6 +170,38 @@ def ingestion(owner) -> None:
     count = indexing.document_index(document=document)
     seconds = time.perf_counter() - start
     print(f"  50-page PDF ({len(pdf) // 1024} KB): {seconds:.2f} s, {count} chunks")
+
+
+# --- A rag turn over an open one -------------------------------------------------------
+
+
+def turn_overhead(owner) -> None:
+    """What a rag turn adds before the model is called: building its prompt (retrieval,
+    fencing) against an open turn's, per learner message of the evaluation."""
+    from conversations import context
+    from conversations.services import conversation_create
+    from documents.models import Document
+    from documents.testing import evaluation
+
+    Document.objects.filter(owner=owner).delete()
+    ids = [d.pk for d in evaluation.index_corpus(owner).values()]
+    timings: dict[str, list[float]] = {"open": [], "rag": []}
+    for question in evaluation.questions():
+        for mode in ("open", "rag"):
+            conversation = conversation_create(
+                owner=owner, text=question.q, mode=mode, document_ids=ids if mode == "rag" else []
+            )
+            reply = conversation.messages.get(seq=2)
+            context.prepare(reply)  # warm caches (profile, vectors)
+            begin = time.perf_counter()
+            context.prepare(reply)
+            timings[mode].append((time.perf_counter() - begin) * 1000)
+    print("\nprompt building before the first token (context.prepare), 44 questions")
+    for mode, values in timings.items():
+        p50, p95 = percentile(values, 50), percentile(values, 95)
+        print(f"  {mode:5} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
+    added = [r - o for r, o in zip(timings["rag"], timings["open"], strict=True)]
+    print(f"  added by rag: p50 {percentile(added, 50):.2f} ms, p95 {percentile(added, 95):.2f} ms")
 
 
 # --- Latency ----------------------------------------------------------------------------
