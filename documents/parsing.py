@@ -74,23 +74,20 @@ def detect_type(data: bytes, filename: str) -> str:
     return "text"
 
 
-def decode_text(data: bytes, *, sample: bool = False) -> str:
-    """UTF-8 (with or without a BOM) or UTF-16 with a BOM; binary content is refused. A
-    `sample` (the start of a file) may end in the middle of a character."""
+def decode_text(data: bytes) -> str:
+    """UTF-8 (with or without a BOM) or UTF-16 with a BOM; binary content is refused."""
     encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    text = _decoded(data, encoding, sample)
+    text = _decoded(data, encoding)
     controls = sum(1 for c in text[:65536] if c < " " and c not in "\n\r\t\f")
     if "\x00" in text or controls > len(text[:65536]) * 0.01:
         raise UnsupportedType(f"This file looks binary, not text. {ACCEPTED}")
     return text
 
 
-def _decoded(data: bytes, encoding: str, sample: bool) -> str:
+def _decoded(data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        if sample and exc.start >= len(data) - 3:
-            return data[: exc.start].decode(encoding)
+    except UnicodeDecodeError:
         raise UnsupportedType(f"This file is not UTF-8 text (or is binary). {ACCEPTED}") from None
 
 

@@ -3,6 +3,7 @@ ranks at most RETRIEVAL_LEXICAL_MAX_MATCHES matches, and the vector cache follow
 re-indexing."""
 
 import pytest
+from django.conf import settings
 
 from documents import search
 from documents.tests.conftest import ingested
@@ -40,3 +41,14 @@ def test_the_vector_cache_reads_a_document_again_once_it_is_reindexed(alice):
     new_ids, matrix = search.vectors_for(document)
     assert set(new_ids).isdisjoint(ids)  # the new chunks, not the cached old ones
     assert matrix.shape == (len(new_ids), 256)
+
+
+@pytest.mark.skipif(
+    "sqlite" not in settings.DATABASES["default"]["ENGINE"],
+    reason="the trigram index is SQLite's; PostgreSQL's english configuration has no Korean",
+)
+def test_korean_text_is_found_by_the_trigram_index(alice):
+    text = "현재완료는 과거의 경험을 현재와 연결합니다.\n\n과거시제는 끝난 일을 말합니다."
+    document = ingested(alice, text, "korean.txt")
+    found = search.lexical_search("현재완료", [document.pk], 10)
+    assert found and "현재완료" in document.chunks.get(pk=found[0]).text
