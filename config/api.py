@@ -2,11 +2,22 @@
 
 from typing import Any
 
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import UserFacingError
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing JSON nested deeper than Python's parser can go (a 2 KB
+    body of nested arrays) with a 400 instead of a RecursionError."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as error:
+            raise exceptions.ParseError("JSON parse error - nested too deeply") from error
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -67,6 +67,9 @@ def idempotency_key(request: Request) -> str:
 
 def conversation_response(request: Request, conversation_id: int, code: int) -> Response:
     conversation = selectors.conversation_get_for(request.user, conversation_id)
+    conversation.page_messages, conversation.page_has_earlier = selectors.visible_messages(
+        conversation
+    )
     return Response(ConversationSerializer(conversation).data, status=code)
 
 
@@ -108,7 +111,12 @@ class ConversationDetailView(APIView):
     @extend_schema(
         operation_id="conversations_retrieve",
         tags=TAGS,
-        summary="A conversation with all its messages",
+        summary="A conversation with its newest messages",
+        description=(
+            f"Up to {selectors.MESSAGES_PAGE} of the messages a learner sees, oldest first; "
+            "`has_earlier_messages` says whether to page back through "
+            "`.../messages/?before_seq=`."
+        ),
         responses={200: ConversationSerializer, **errors(404)},
     )
     def get(self, request: Request, pk: int) -> Response:

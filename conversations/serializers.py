@@ -74,7 +74,20 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class ConversationSerializer(serializers.ModelSerializer):
-    messages = MessageSerializer(many=True, read_only=True)
+    """A conversation with one page of messages: set `page_messages` and
+    `page_has_earlier` on it from `selectors.visible_messages` first."""
+
+    messages = MessageSerializer(
+        many=True,
+        read_only=True,
+        source="page_messages",
+        help_text="The newest visible messages (at most 200), oldest first.",
+    )
+    has_earlier_messages = serializers.BooleanField(
+        read_only=True,
+        source="page_has_earlier",
+        help_text="Whether older messages exist: page back with .../messages/?before_seq=.",
+    )
 
     class Meta:
         model = Conversation
@@ -89,6 +102,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "ended_at",
             "last_seq",
             "messages",
+            "has_earlier_messages",
         )
         read_only_fields = fields
 
@@ -154,6 +168,15 @@ class MessagePostInput(serializers.Serializer):
         choices=TaskType.choices,
         required=False,
         help_text="Defaults to the conversation's task type.",
+    )
+
+
+class SocketMessageInput(MessagePostInput):
+    """A `message.send` frame: the REST post's fields, and the `client_id` that REST takes
+    from the Idempotency-Key header."""
+
+    client_id = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, trim_whitespace=False
     )
 
 

@@ -321,3 +321,18 @@ CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4
 WORKER_PERIODIC_JOBS["conversations.services.replies_sweep"] = env.float(
     "REPLY_SWEEP_SECONDS", default=10.0
 )
+
+# --- Hardening: sockets, API errors, page security -------------------------------------
+
+# One limit for an incoming websocket message under every server (Daphne and Uvicorn are
+# started with it by `manage.py serve`; pass it as --ws-max-size to a bare uvicorn). A
+# larger frame closes the socket with 1009, Message Too Big.
+WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=1024 * 1024)
+# A `resume` replays at most this many messages; `resume.done` says whether more follow.
+RESUME_PAGE_MESSAGES = env.int("RESUME_PAGE_MESSAGES", default=100)
+# JSON nested too deeply for Python's parser is a 400, not a RecursionError.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "config.api.JSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
