@@ -4,14 +4,13 @@ Replies are generated in the background: posting answers 202 with the stored lea
 message and the pending reply, whose text then streams over /ws/conversations/<id>/.
 """
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import PageNumberPagination
+from config.api import ErrorSerializer, PageNumberPagination
 from conversations import selectors, services
 from conversations.serializers import (
     CancelledSerializer,
@@ -19,7 +18,6 @@ from conversations.serializers import (
     ConversationListItemSerializer,
     ConversationRenameInput,
     ConversationSerializer,
-    ErrorSerializer,
     MessagePageInput,
     MessagePageSerializer,
     MessagePostInput,
@@ -32,7 +30,7 @@ TAGS = ["conversations"]
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     name="Idempotency-Key",
-    type=OpenApiTypes.STR,
+    type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -126,6 +124,7 @@ class ConversationDetailView(APIView):
         operation_id="conversations_rename",
         tags=TAGS,
         summary="Rename a conversation",
+        description="Every field is optional: an empty object changes nothing.",
         request=ConversationRenameInput,
         responses={200: ConversationSerializer, **errors(400, 404)},
     )
@@ -133,7 +132,8 @@ class ConversationDetailView(APIView):
         conversation = selectors.conversation_get_for(request.user, pk)
         incoming = ConversationRenameInput(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.conversation_rename(conversation=conversation, **incoming.validated_data)
+        if incoming.validated_data:
+            services.conversation_rename(conversation=conversation, **incoming.validated_data)
         return conversation_response(request, pk, status.HTTP_200_OK)
 
     @extend_schema(

@@ -1,10 +1,13 @@
 """The shapes of conversations and messages, shared by the REST API and websocket events."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import StrictBooleanField, StrictCharField
 from conversations.models import Conversation, Message, Mode, TaskType
 from conversations.rendering import render_markdown
+from conversations.selectors import MAX_ID
 
 _datetime = serializers.DateTimeField()
 
@@ -139,8 +142,21 @@ class ConversationRefSerializer(serializers.ModelSerializer):
 # --- Input ----------------------------------------------------------------------------
 
 
-class MessageTextField(serializers.CharField):
-    """Message text; its length limit is checked by the service (413, not 400)."""
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": settings.MESSAGE_MAX_CHARS,
+        # Whitespace is trimmed; what is left must not be empty (JSON Schema searches).
+        "pattern": r"\S",
+        "description": (
+            f"The learner's message: at most {settings.MESSAGE_MAX_CHARS} characters, "
+            "counted as Python counts them (code points); longer is a 413."
+        ),
+    }
+)
+class MessageTextField(StrictCharField):
+    """Message text; its length limit is checked by the service (413, not 400), and told
+    to clients by the schema."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault(
@@ -153,13 +169,15 @@ class MessageTextField(serializers.CharField):
 class ConversationCreateInput(serializers.Serializer):
     text = MessageTextField()
     task_type = serializers.ChoiceField(choices=TaskType.choices, default=TaskType.CHAT)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = StrictCharField(max_length=200, required=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.OPEN)
-    keep_raw_messages = serializers.BooleanField(default=True)
+    keep_raw_messages = StrictBooleanField(default=True)
 
 
 class ConversationRenameInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(
+        max_length=200, required=False, help_text="Leave out to change nothing."
+    )
 
 
 class MessagePostInput(serializers.Serializer):
@@ -175,7 +193,7 @@ class SocketMessageInput(MessagePostInput):
     """A `message.send` frame: the REST post's fields, and the `client_id` that REST takes
     from the Idempotency-Key header."""
 
-    client_id = serializers.CharField(
+    client_id = StrictCharField(
         max_length=64, required=False, allow_blank=True, trim_whitespace=False
     )
 
@@ -183,6 +201,7 @@ class SocketMessageInput(MessagePostInput):
 class MessagePageInput(serializers.Serializer):
     before_seq = serializers.IntegerField(
         min_value=1,
+        max_value=MAX_ID,
         required=False,
         help_text="Only messages before this seq (the oldest you hold); leave out for the newest.",
     )
@@ -207,8 +226,3 @@ class ReplySerializer(serializers.Serializer):
 
 class CancelledSerializer(serializers.Serializer):
     message = MessageSerializer(help_text="The reply, cancelled, with what it had produced.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField(help_text="A short sentence for the learner.")
-    detail = serializers.JSONField(help_text="Specifics (field errors, limits).")

@@ -330,9 +330,38 @@ WORKER_PERIODIC_JOBS["conversations.services.replies_sweep"] = env.float(
 WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=1024 * 1024)
 # A `resume` replays at most this many messages; `resume.done` says whether more follow.
 RESUME_PAGE_MESSAGES = env.int("RESUME_PAGE_MESSAGES", default=100)
-# JSON nested too deeply for Python's parser is a 400, not a RecursionError.
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "config.api.JSONParser",
-    "rest_framework.parsers.FormParser",
-    "rest_framework.parsers.MultiPartParser",
+# The API reads JSON only (form encodings would make every field a string, which the
+# schema's types do not allow); nested too deeply for Python's parser is a 400.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["config.parsers.JSONParser"]
+# Every status an operation answers with is in the schema (config/schema.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "config.schema.AutoSchema"
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "config.schema.trimmed_strings_need_text",
 ]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
+
+# Content-Security-Policy on every response (django-csp), a second wall behind the Markdown
+# sanitiser: scripts only from this site's own files, never inline; sockets and fetches
+# only to this origin. Inline styles stay allowed (admin, API docs and charts set them);
+# style cannot run code.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# A form refused by the CSRF check gets the product's 403 page (config/error_views.py).
+CSRF_FAILURE_VIEW = "config.error_views.csrf_failure"

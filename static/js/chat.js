@@ -41,6 +41,7 @@
     renameError: document.getElementById("rename-error"),
     endButton: document.getElementById("end-button"),
     deleteButton: document.getElementById("delete-button"),
+    deleteForm: document.getElementById("delete-form"),
     endedNote: document.getElementById("ended-note"),
     form: document.getElementById("composer"),
     stopButton: document.getElementById("stop-button"),
@@ -678,14 +679,10 @@
       danger: true,
     });
     if (!yes) return;
-    try {
-      await Coach.api("DELETE", API);
-      link.stopped = true;
-      dropSocket();
-      window.location.assign(HOME);
-    } catch (err) {
-      toast(err.message);
-    }
+    // A page POST, so the list it lands on confirms the deletion (Django messages).
+    link.stopped = true;
+    dropSocket();
+    ui.deleteForm.submit();
   }
 
   /* ---- Wiring ---------------------------------------------------------------------- */
