@@ -156,7 +156,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Browsers must open websockets from one of these origins (CSRF for the socket).
+# Besides the site's own origin and CSRF_TRUSTED_ORIGINS, full origins (https://host:port)
+# whose pages may open websockets (config/websocket.py compares them as CSRF does).
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 
 # --- Background tasks -----------------------------------------------------------------
