@@ -366,3 +366,5 @@ CONTENT_SECURITY_POLICY = {
 }
 # A form refused by the CSRF check gets the product's 403 page (config/error_views.py).
 CSRF_FAILURE_VIEW = "config.error_views.csrf_failure"
+# A password change revokes the JWTs issued before it (REST and open websockets alike).
+SIMPLE_JWT["CHECK_REVOKE_TOKEN"] = True

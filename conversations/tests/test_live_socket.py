@@ -357,8 +357,7 @@ def test_a_session_ended_elsewhere_stops_the_socket_at_its_next_frame(server, le
 
 def test_an_expired_token_stops_the_socket(server, learner):
     conversation = learner.idle_conversation()
-    token = AccessToken()
-    token["user_id"] = str(server.user_id)
+    token = AccessToken(learner.token)  # the server's token, re-signed to expire soon
     token.set_exp(lifetime=timedelta(seconds=2))
     with open_socket(server, conversation_path(conversation["id"]), token=str(token)) as ws:
         ping_pong(ws)
@@ -411,3 +410,22 @@ def test_resume_sends_a_page_at_a_time_and_says_where_to_continue(server, learne
             after, more = events[-1]["seq"], events[-1]["more"]
 
     assert pages == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]
+
+
+def test_a_password_change_revokes_the_token_of_an_open_socket(server):
+    learner = Learner(server)
+    conversation = learner.idle_conversation()
+    with open_socket(server, conversation_path(conversation["id"]), token=learner.token) as ws:
+        ping_pong(ws)
+        server.manage(
+            "shell",
+            "-c",
+            "from accounts.models import User; "
+            f"u = User.objects.get(username={USERNAME!r}); u.set_password({PASSWORD + '!'!r}); "
+            f"u.save(); u.set_password({PASSWORD!r}); u.save()",
+        )
+        send(ws, {"type": "message.send", "text": "Still there?"})
+
+        assert close_code(ws) == 4401
+    assert learner.api.get("/api/v1/me").status_code == 401
+    assert Learner(server).api.get("/api/v1/me").status_code == 200
