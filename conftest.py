@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import learner_sign_up
 
-pytest_plugins = ["llm.testing.fixtures"]
+pytest_plugins = ["llm.testing.fixtures", "ops.testing"]
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -2,6 +2,7 @@
 
     import llm
     for delta in llm.stream("chat", messages, user=user): ...
+    vectors = llm.embed(["a text", "another"], user=user)
 
 The functions live in llm.gateway, which needs the app registry; they are loaded on
 first use so that importing this package while Django starts stays cheap and safe.
@@ -13,6 +14,7 @@ from llm import errors
 from llm.results import AsyncStreamingReply, Completion, StreamingReply
 
 if TYPE_CHECKING:
+    from llm.embeddings import embed, embedding_dim
     from llm.gateway import (
         astream,
         complete,
@@ -35,6 +37,8 @@ _GATEWAY = {
     "system_prompt",
 }
 
+_EMBEDDINGS = {"embed", "embedding_dim"}
+
 __all__ = [
     "AsyncStreamingReply",
     "Completion",
@@ -42,6 +46,8 @@ __all__ = [
     "astream",
     "complete",
     "count_tokens",
+    "embed",
+    "embedding_dim",
     "errors",
     "get_profile",
     "quota_check",
@@ -56,6 +62,12 @@ def __getattr__(name: str) -> Any:
         from llm import gateway
 
         value = getattr(gateway, name)
+        globals()[name] = value
+        return value
+    if name in _EMBEDDINGS:
+        from llm import embeddings
+
+        value = getattr(embeddings, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'llm' has no attribute {name!r}")

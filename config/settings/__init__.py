@@ -172,6 +172,18 @@ WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=30.0)
 WORKER_PERIODIC_JOBS: dict[str, float] = {"ops.maintenance.prune_finished_tasks": 3600.0}
 # Finished background-task rows are deleted after this many days.
 TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=2)
+# Background jobs (ops.jobs: analysis batches, ingestions, teaching runs; replies have
+# their own REPLY_* timings). A running job refreshes its heartbeat this often; the
+# sweeper requeues it when the heartbeat is older than JOB_STALE_SECONDS, or when it
+# waited JOB_QUEUED_STALE_SECONDS with no task left to run it, and fails it after
+# JOB_MAX_ATTEMPTS. A job that raises is retried after JOB_RETRY_BASE_SECONDS * 2**n.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=2.0)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=30.0)
+JOB_QUEUED_STALE_SECONDS = env.float("JOB_QUEUED_STALE_SECONDS", default=120.0)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_MAX_SECONDS = env.float("JOB_MAX_SECONDS", default=1800.0)
+JOB_RETRY_BASE_SECONDS = env.float("JOB_RETRY_BASE_SECONDS", default=1.0)
+WORKER_PERIODIC_JOBS["ops.jobs.jobs_sweep"] = env.float("JOBS_SWEEP_SECONDS", default=10.0)
 
 # --- Auth -----------------------------------------------------------------------------
 
@@ -297,6 +309,21 @@ LLM_TIKTOKEN_DOWNLOAD = env.bool("LLM_TIKTOKEN_DOWNLOAD", default=False)
 # Each process keeps task profiles this long (an admin edit reaches other processes
 # within it); 0 reads the database on every call.
 LLM_PROFILE_CACHE_SECONDS = env.float("LLM_PROFILE_CACHE_SECONDS", default=5.0)
+
+# Embeddings (llm.embed): the embedded default needs no network; `openai` uses any
+# OpenAI-compatible /v1/embeddings endpoint (the chat endpoint and key unless set apart).
+EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
+if EMBEDDINGS_PROVIDER not in ("local", "openai"):
+    raise ImproperlyConfigured(
+        f"EMBEDDINGS_PROVIDER must be local or openai, not {EMBEDDINGS_PROVIDER!r}"
+    )
+EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="text-embedding-3-small")
+EMBEDDINGS_BASE_URL = env.str("EMBEDDINGS_BASE_URL", default=OPENAI_BASE_URL)
+EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default=OPENAI_API_KEY)
+# 0: learn the dimension from the endpoint's first answer.
+EMBEDDINGS_DIM = env.int("EMBEDDINGS_DIM", default=0)
+EMBEDDINGS_BATCH_SIZE = env.int("EMBEDDINGS_BATCH_SIZE", default=256)
+EMBEDDINGS_TIMEOUT_SECONDS = env.float("EMBEDDINGS_TIMEOUT_SECONDS", default=30.0)
 # The openai SDK's HTTP client logs every request at INFO; model calls are logged (and
 # accounted) by the gateway already.
 LOGGING["loggers"]["httpx2"] = {"level": "WARNING"}
@@ -319,9 +346,32 @@ REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
 REPLY_MAX_SECONDS = env.float("REPLY_MAX_SECONDS", default=600.0)
 # Summarise the turns that left the context window once this many are waiting.
 CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4)
-WORKER_PERIODIC_JOBS["conversations.services.replies_sweep"] = env.float(
-    "REPLY_SWEEP_SECONDS", default=10.0
+
+# --- Models on any OpenAI-compatible server ------------------------------------------
+
+# /health asks the endpoint for its models (GET {OPENAI_BASE_URL}/models) at most this
+# often per process; the answer, good or bad, is reused until then.
+LLM_HEALTH_PROBE_SECONDS = env.float("LLM_HEALTH_PROBE_SECONDS", default=15.0)
+
+# --- Structured logs (structlog, django-structlog) ------------------------------------
+
+# "text": readable key=value lines (development); "json": one JSON object per event
+# (production's default). Both carry request_id, user_id, conversation_id, task_id and
+# duration_ms where they apply (see ops/logs.py).
+from ops import logs as _logs  # noqa: E402
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+INSTALLED_APPS.append("django_structlog")
+# After authentication, so that every request's events carry its user's id.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_structlog.middlewares.RequestMiddleware",
 )
+LOGGING["formatters"].update(_logs.formatters())
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+_logs.configure()
 
 # --- Hardening: sockets, API errors, page security -------------------------------------
 

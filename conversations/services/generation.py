@@ -23,6 +23,7 @@ import llm
 from conversations import context, events
 from conversations.models import Message, Role, Status
 from conversations.services import liveness
+from ops import logs
 from ops.db import release_connection
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def reply_generate(*, reply_id: int, task_id: str = "") -> None:
     reply = _claim(reply_id, task_id)
     if reply is None:
         return
+    logs.bind(conversation_id=reply.conversation_id, user_id=reply.conversation.owner_id)
     with liveness.beating(reply) as beat:
         stream = prompt = None
         try:

@@ -151,7 +151,7 @@ def enqueue_on_commit(reply: Message) -> None:
 
     By then the learner's message is stored, so a queue that refuses must not turn the
     request into an error (`robust`: Django logs the traceback and carries on). The
-    reply is not lost: it stays pending, and the sweeper (liveness.replies_sweep) queues
+    reply is not lost: it stays pending, and the sweeper (ops.jobs.jobs_sweep) queues
     it again once it has waited REPLY_PENDING_STALE_SECONDS with no task to run it.
     """
 

@@ -6,92 +6,19 @@ test, in a subprocess). The model is the scripted one, replaced at its one seam.
 """
 
 import asyncio
-import gc
-import threading
-import time
-from collections.abc import Callable, Iterator
-from importlib import import_module
+from collections.abc import Callable
 
-import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.apps import apps
-from django.db import connections
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.asgi import application
 from conversations.models import Conversation, Message
-from llm.models import TaskProfile
-from ops.management.commands.db_worker import ConcurrentWorker
+from ops.testing import drain_queue, make_worker, wait_for
+
+__all__ = ["drain_queue", "make_worker", "wait_for"]
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _close_connection_pools(django_db_setup, django_db_blocker) -> Iterator[None]:
-    """Worker threads leave PostgreSQL connections behind (in the pool, or with threads that
-    ended); close them before the test database is dropped."""
-    yield
-    with django_db_blocker.unblock():
-        gc.collect()  # connections of finished threads close when collected
-        for alias in connections:
-            close_pool = getattr(connections[alias], "close_pool", None)
-            if close_pool is not None:
-                close_pool()
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings) -> None:
-    # The shared cast signs up with real passwords; a fast hasher keeps setup quick.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def task_profiles(request) -> None:
-    """The task profiles the gateway reads, as the llm migration seeds them (a
-    transactional test that ran before this one flushed them)."""
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
-        request.fixturenames
-    )
-    if not uses_db:
-        return
-    request.getfixturevalue("db")
-    if not TaskProfile.objects.exists():
-        import_module("llm.migrations.0002_seed_task_profiles").seed(apps, None)
-
-
-def make_worker(*, batch: bool, threads: int = 8, worker_id: str = "test") -> ConcurrentWorker:
-    return ConcurrentWorker.for_all_queues(
-        threads=threads, worker_id=worker_id, interval=0.005, batch=batch
-    )
-
-
-def drain_queue(threads: int = 8) -> None:
-    """Run every queued task to its end with a batch worker, then return."""
-    batch = make_worker(batch=True, threads=threads, worker_id="batch")
-    batch.run()
-    batch.running = False  # also ends its heartbeat thread
-
-
-@pytest.fixture
-def worker(transactional_db) -> Iterator[ConcurrentWorker]:
-    """A live worker in a thread for the whole test, as `db_worker` runs in production."""
-    live = make_worker(batch=False, worker_id="live")
-    thread = threading.Thread(target=live.run, name="test-worker", daemon=True)
-    thread.start()
-    yield live
-    live.running = False
-    thread.join(timeout=20)
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "it") -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 def reply_final(reply_id: int) -> Message | None:

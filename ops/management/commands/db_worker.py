@@ -47,6 +47,7 @@ class ConcurrentWorker(Worker):
         self.in_flight = 0
         self._lock = threading.Lock()
         self.wake = threading.Event()
+        self.stopped = threading.Event()
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         if not self.running:
@@ -103,7 +104,8 @@ class ConcurrentWorker(Worker):
 
     def run(self) -> None:
         logger.info("Worker %s started with %d threads", self.worker_id, self.threads)
-        threading.Thread(target=self.keep_alive, name="heartbeat", daemon=True).start()
+        heartbeat = threading.Thread(target=self.keep_alive, name="heartbeat", daemon=True)
+        heartbeat.start()
         wake.subscribe(self.wake, lambda: self.running)
         try:
             while self.running and self.dispatch_next():
@@ -111,7 +113,10 @@ class ConcurrentWorker(Worker):
         finally:
             # Also stops the heartbeat, so /health stops vouching for a dead claim loop.
             self.running = False
+            self.stopped.set()
             self.pool.shutdown(wait=True)
+            # A beat still under way would write the row back after it is deleted.
+            heartbeat.join(timeout=settings.WORKER_HEARTBEAT_SECONDS)
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
             logger.info("Worker %s stopped", self.worker_id)
 
@@ -168,7 +173,7 @@ class ConcurrentWorker(Worker):
                 logger.exception("Worker heartbeat or periodic job failed; will try again")
             finally:
                 release_connection()
-            time.sleep(settings.WORKER_HEARTBEAT_SECONDS)
+            self.stopped.wait(settings.WORKER_HEARTBEAT_SECONDS)
 
     def beat(self) -> None:
         WorkerHeartbeat.objects.update_or_create(

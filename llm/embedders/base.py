@@ -1,0 +1,24 @@
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Raw vectors from a provider, and the tokens it says (or we estimate) it read."""
+
+    vectors: np.ndarray
+    tokens: int
+
+
+class Embedder:
+    name = "base"
+
+    def model_name(self) -> str:
+        raise NotImplementedError
+
+    def dim(self) -> int:
+        raise NotImplementedError
+
+    def embed(self, texts: list[str], *, timeout: float) -> Embedded:
+        raise NotImplementedError

@@ -1,0 +1,232 @@
+"""The shared job mechanism: claim, retry, failure, cancel, heartbeat and the sweeper."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from ops import jobs
+from ops.testing import drain_queue, wait_for
+from ops.tests import sample_jobs
+from ops.tests.sample_jobs import CHANGES, SampleJob
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def sample_jobs_table(settings):
+    settings.JOB_RETRY_BASE_SECONDS = 0
+    with connection.schema_editor() as editor:
+        editor.create_model(SampleJob)
+    sample_jobs.register()
+    sample_jobs.BEHAVIOUR.clear()
+    CHANGES.clear()
+    yield
+    jobs.unregister(SampleJob)
+    with connection.schema_editor() as editor:
+        editor.delete_model(SampleJob)
+
+
+def queued(note: str = "ok") -> SampleJob:
+    with transaction.atomic():
+        job = SampleJob.objects.create(note=note)
+        jobs.enqueue(job)
+    return job
+
+
+def later(seconds: float):
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def test_a_queued_job_runs_once_and_is_done():
+    job = queued()
+    assert job.queued_at is not None
+
+    drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.runs, job.error) == ("done", 1, 1, "")
+    assert [(job.pk, "done")] == CHANGES
+
+
+def test_queueing_twice_still_runs_it_once():
+    job = queued()
+    with transaction.atomic():
+        jobs.enqueue(job)
+
+    drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.runs) == ("done", 1)
+    assert DBTaskResult.objects.filter(args_kwargs__args=[job.pk]).count() == 2
+
+
+def test_a_job_that_raises_is_retried_then_failed_with_a_readable_reason():
+    sample_jobs.BEHAVIOUR["boom"] = lambda job: 1 / 0
+    job = queued("boom")
+
+    drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.runs) == ("failed", 2, 2)
+    assert job.error == jobs.GENERIC_FAILURE
+    assert [(job.pk, "queued"), (job.pk, "failed")] == CHANGES
+
+
+def test_a_transient_failure_is_retried_into_success():
+    def fail_first_time(job):
+        if job.attempts == 1:
+            raise ConnectionError("flaky")
+
+    sample_jobs.BEHAVIOUR["flaky"] = fail_first_time
+    job = queued("flaky")
+
+    drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.runs) == ("done", 2, 2)
+
+
+def test_failed_is_final_at_once_with_its_reason():
+    def refuse(job):
+        raise jobs.Failed("The file is encrypted.")
+
+    sample_jobs.BEHAVIOUR["refuse"] = refuse
+    job = queued("refuse")
+
+    drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == ("failed", 1, "The file is encrypted.")
+
+
+def test_a_failed_job_can_be_retried_with_fresh_attempts():
+    sample_jobs.BEHAVIOUR["refuse"] = lambda job: (_ for _ in ()).throw(jobs.Failed("no"))
+    job = queued("refuse")
+    drain_queue()
+    sample_jobs.BEHAVIOUR.clear()
+
+    assert jobs.retry(job)
+    drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.error) == ("done", 1, "")
+    assert not jobs.retry(job)  # a done job is not retried
+
+
+def test_a_cancelled_queued_job_never_runs():
+    job = queued()
+
+    assert jobs.cancel(job)
+    drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.runs) == ("cancelled", 0)
+    assert not jobs.cancel(job)
+
+
+def test_a_running_job_sees_its_cancel_through_the_heartbeat(settings, worker):
+    settings.JOB_HEARTBEAT_SECONDS = 0.02
+    seen = threading.Event()
+
+    def work_until_lost(job):
+        wait_for(lambda: jobs.lost(job), timeout=5, what="the cancel")
+        seen.set()
+
+    sample_jobs.BEHAVIOUR["long"] = work_until_lost
+    job = queued("long")
+    wait_for(lambda: SampleJob.objects.filter(pk=job.pk, status="running").exists())
+
+    jobs.cancel(job)
+
+    assert seen.wait(5)
+    job.refresh_from_db()
+    assert job.status == "cancelled"  # the finished work did not overwrite the cancel
+
+
+def test_the_heartbeat_stays_fresh_while_a_job_runs(settings, worker):
+    settings.JOB_HEARTBEAT_SECONDS = 0.02
+    release = threading.Event()
+    sample_jobs.BEHAVIOUR["slow"] = lambda job: release.wait(5)
+    job = queued("slow")
+    wait_for(lambda: SampleJob.objects.filter(pk=job.pk, status="running").exists())
+    first = SampleJob.objects.get(pk=job.pk).heartbeat_at
+
+    wait_for(lambda: SampleJob.objects.get(pk=job.pk).heartbeat_at > first, what="a beat")
+    release.set()
+    wait_for(lambda: SampleJob.objects.filter(pk=job.pk, status="done").exists())
+
+
+def left_by_a_killed_worker(job: SampleJob) -> None:
+    task = DBTaskResult.objects.get(args_kwargs__args=[job.pk])
+    DBTaskResult.objects.filter(pk=task.pk).update(status="RUNNING", worker_ids=["killed"])
+    SampleJob.objects.filter(pk=job.pk).update(
+        status="running", attempts=1, heartbeat_at=timezone.now(), task_id=str(task.pk)
+    )
+
+
+def test_the_sweeper_requeues_a_job_whose_worker_died_and_closes_its_task(settings):
+    job = queued()
+    left_by_a_killed_worker(job)
+    lost_task = SampleJob.objects.get(pk=job.pk).task_id
+
+    assert jobs.jobs_sweep() == {}
+    done = jobs.jobs_sweep(now=later(settings.JOB_STALE_SECONDS + 1))
+    drain_queue()
+
+    assert done == {"requeued": 1}
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("done", 2)
+    assert DBTaskResult.objects.get(pk=lost_task).status == "FAILED"
+    assert not DBTaskResult.objects.filter(status="RUNNING").exists()
+
+
+def test_the_sweeper_fails_a_job_after_its_last_attempt(settings):
+    job = queued()
+    left_by_a_killed_worker(job)
+    SampleJob.objects.filter(pk=job.pk).update(attempts=2)
+
+    done = jobs.jobs_sweep(now=later(settings.JOB_STALE_SECONDS + 1))
+
+    assert done == {"failed": 1}
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", jobs.WORKER_LOST)
+    assert CHANGES[-1] == (job.pk, "failed")
+
+
+def test_a_queued_job_whose_task_vanished_is_queued_again(settings):
+    job = queued()
+    DBTaskResult.objects.all().delete()
+
+    assert jobs.jobs_sweep() == {}  # waited too briefly to tell
+    done = jobs.jobs_sweep(now=later(settings.JOB_QUEUED_STALE_SECONDS + 1))
+    drain_queue()
+
+    assert done == {"requeued": 1}
+    job.refresh_from_db()
+    assert job.status == "done"
+
+
+def test_a_queued_job_still_in_the_queue_is_left_alone(settings):
+    queued()
+
+    assert jobs.jobs_sweep(now=later(settings.JOB_QUEUED_STALE_SECONDS + 1)) == {}
+
+
+def test_two_sweepers_racing_requeue_once(settings):
+    job = queued()
+    left_by_a_killed_worker(job)
+    when = later(settings.JOB_STALE_SECONDS + 1)
+    results = []
+    threads = [
+        threading.Thread(target=lambda: results.append(jobs.jobs_sweep(now=when))) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(r.get("requeued", 0) for r in results) == 1
