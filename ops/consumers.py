@@ -6,8 +6,10 @@ Refusals a client must act on (signed out, no such conversation) are close codes
 1006, whatever code the server meant.
 """
 
+import contextlib
 import json
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -16,6 +18,9 @@ from config.websocket import credentials_still_valid, session_group, token_expir
 # Close codes in the 4000 range are the application's own (RFC 6455 §7.4.2).
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
+# What Daphne (Autobahn) and Uvicorn raise into a send to a socket already closing: the
+# client left, or the server closed it for an oversized message. Its disconnect follows.
+CLIENT_GONE = (Disconnected, OSError)
 
 
 def in_pool(func):
@@ -56,6 +61,17 @@ class ProductJsonConsumer(AsyncJsonWebsocketConsumer):
             self.session_group = session_group(session.session_key)
             await self.channel_layer.group_add(self.session_group, self.channel_name)
         return True
+
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        """A frame for a socket that closed meanwhile (a reply still streaming to it) has
+        nowhere to go: dropped, not a crash with a traceback."""
+        with contextlib.suppress(CLIENT_GONE):
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def send_json(self, content, close=False) -> None:
+        # Channels' send_json reaches the server past `send` above.
+        with contextlib.suppress(CLIENT_GONE):
+            await super().send_json(content, close=close)
 
     async def refuse(self, code: int) -> None:
         await self.accept()

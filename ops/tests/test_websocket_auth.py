@@ -1,6 +1,7 @@
 """The websocket door: who may open a socket, from where. Uses /ws/events/ as the target."""
 
 import pytest
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -8,10 +9,12 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
+from uvicorn.protocols.utils import ClientDisconnected
 
 from config.asgi import application
 from config.websocket import origin_allowed
 from conftest import make_learner
+from ops.consumers import UserEventsConsumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -147,3 +150,21 @@ def test_origins_are_compared_by_scheme_host_and_port_as_csrf_does():
         {"headers": [(b"origin", b"http://evil.example"), (b"host", b"evil.example")]}
     )
     assert origin_allowed({"headers": []})  # no Origin: not a browser
+
+
+@pytest.mark.parametrize("gone", [Disconnected("closing"), ClientDisconnected()])
+async def test_a_frame_for_a_socket_closing_meanwhile_is_dropped_not_a_crash(gone):
+    """Daphne and Uvicorn raise into a send to a closing socket (a relayed delta racing the
+    close of an oversized message); the consumer drops the frame."""
+    sent = []
+
+    async def server_send(message):
+        sent.append(message)
+        raise gone
+
+    consumer = UserEventsConsumer()
+    consumer.base_send = server_send
+
+    await consumer.send_json({"type": "reply.delta", "text": "late"})
+
+    assert sent[0]["type"] == "websocket.send"
