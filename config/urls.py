@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts.api import MeView, ThrottledTokenObtainPairView
@@ -22,8 +22,14 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves its settings as a script file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("health", health, name="health"),
     path("metrics", ExportToDjangoView, name="metrics"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "config.error_views.bad_request"
+handler403 = "config.error_views.permission_denied"
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"

@@ -4,9 +4,11 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import StrictBooleanField, StrictCharField
 from conversations import grounding
 from conversations.models import Conversation, Message, Mode, TaskType
 from conversations.rendering import render_markdown
+from conversations.selectors import MAX_ID
 
 _datetime = serializers.DateTimeField()
 
@@ -111,7 +113,20 @@ class DocumentRefSerializer(serializers.Serializer):
 
 
 class ConversationSerializer(serializers.ModelSerializer):
-    messages = MessageSerializer(many=True, read_only=True)
+    """A conversation with one page of messages: set `page_messages` and
+    `page_has_earlier` on it from `selectors.visible_messages` first."""
+
+    messages = MessageSerializer(
+        many=True,
+        read_only=True,
+        source="page_messages",
+        help_text="The newest visible messages (at most 200), oldest first.",
+    )
+    has_earlier_messages = serializers.BooleanField(
+        read_only=True,
+        source="page_has_earlier",
+        help_text="Whether older messages exist: page back with .../messages/?before_seq=.",
+    )
     documents = serializers.SerializerMethodField(
         help_text="The documents a rag conversation answers from."
     )
@@ -130,6 +145,7 @@ class ConversationSerializer(serializers.ModelSerializer):
             "last_seq",
             "documents",
             "messages",
+            "has_earlier_messages",
         )
         read_only_fields = fields
 
@@ -170,8 +186,21 @@ class ConversationRefSerializer(serializers.ModelSerializer):
 # --- Input ----------------------------------------------------------------------------
 
 
-class MessageTextField(serializers.CharField):
-    """Message text; its length limit is checked by the service (413, not 400)."""
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": settings.MESSAGE_MAX_CHARS,
+        # Whitespace is trimmed; what is left must not be empty (JSON Schema searches).
+        "pattern": r"\S",
+        "description": (
+            f"The learner's message: at most {settings.MESSAGE_MAX_CHARS} characters, "
+            "counted as Python counts them (code points); longer is a 413."
+        ),
+    }
+)
+class MessageTextField(StrictCharField):
+    """Message text; its length limit is checked by the service (413, not 400), and told
+    to clients by the schema."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault(
@@ -184,11 +213,11 @@ class MessageTextField(serializers.CharField):
 class ConversationCreateInput(serializers.Serializer):
     text = MessageTextField()
     task_type = serializers.ChoiceField(choices=TaskType.choices, default=TaskType.CHAT)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = StrictCharField(max_length=200, required=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.OPEN)
-    keep_raw_messages = serializers.BooleanField(default=True)
+    keep_raw_messages = StrictBooleanField(default=True)
     document_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=100,
         help_text="Your documents a rag conversation answers from.",
@@ -197,7 +226,7 @@ class ConversationCreateInput(serializers.Serializer):
 
 class ConversationDocumentsInput(serializers.Serializer):
     document_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=True,
         max_length=100,
         help_text="Exactly the documents to draw on from now on.",
@@ -205,7 +234,9 @@ class ConversationDocumentsInput(serializers.Serializer):
 
 
 class ConversationRenameInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(
+        max_length=200, required=False, help_text="Leave out to change nothing."
+    )
 
 
 class MessagePostInput(serializers.Serializer):
@@ -217,9 +248,19 @@ class MessagePostInput(serializers.Serializer):
     )
 
 
+class SocketMessageInput(MessagePostInput):
+    """A `message.send` frame: the REST post's fields, and the `client_id` that REST takes
+    from the Idempotency-Key header."""
+
+    client_id = StrictCharField(
+        max_length=64, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+
 class MessagePageInput(serializers.Serializer):
     before_seq = serializers.IntegerField(
         min_value=1,
+        max_value=MAX_ID,
         required=False,
         help_text="Only messages before this seq (the oldest you hold); leave out for the newest.",
     )
@@ -244,8 +285,3 @@ class ReplySerializer(serializers.Serializer):
 
 class CancelledSerializer(serializers.Serializer):
     message = MessageSerializer(help_text="The reply, cancelled, with what it had produced.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField(help_text="A short sentence for the learner.")
-    detail = serializers.JSONField(help_text="Specifics (field errors, limits).")

@@ -12,9 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import PageNumberPagination
+from config.api import ErrorSerializer, PageNumberPagination
 from config.errors import TooLarge, UserFacingError
-from conversations.serializers import ErrorSerializer
 from documents import selectors, services
 from documents.serializers import DocumentSerializer, UploadInput
 
@@ -37,7 +36,7 @@ def document_response(request: Request, document_id: int, code: int) -> Response
     return Response(DocumentSerializer(document).data, status=code)
 
 
-class DocumentListView(generics.GenericAPIView):
+class DocumentListView(generics.ListAPIView):
     pagination_class = PageNumberPagination
     serializer_class = DocumentSerializer
     parser_classes = [MultiPartParser, FormParser]
@@ -47,8 +46,7 @@ class DocumentListView(generics.GenericAPIView):
 
     @extend_schema(operation_id="documents_list", tags=TAGS, summary="Your documents, newest first")
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.list(request)
 
     @extend_schema(
         operation_id="documents_create",

@@ -157,7 +157,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Browsers must open websockets from one of these origins (CSRF for the socket).
+# Besides the site's own origin and CSRF_TRUSTED_ORIGINS, full origins (https://host:port)
+# whose pages may open websockets (config/websocket.py compares them as CSRF does).
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 
 # --- Background tasks -----------------------------------------------------------------
@@ -401,3 +402,49 @@ RETRIEVAL_MIN_RELEVANCE = env.float("RETRIEVAL_MIN_RELEVANCE", default=0.5)
 RETRIEVAL_VECTOR_CACHE_CHUNKS = env.int("RETRIEVAL_VECTOR_CACHE_CHUNKS", default=200_000)
 # Documents one account may keep.
 DOCUMENTS_PER_USER = env.int("DOCUMENTS_PER_USER", default=200)
+
+# --- Hardening: sockets, API errors, page security -------------------------------------
+
+# One limit for an incoming websocket message under every server (Daphne and Uvicorn are
+# started with it by `manage.py serve`; pass it as --ws-max-size to a bare uvicorn). A
+# larger frame closes the socket with 1009, Message Too Big.
+WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=1024 * 1024)
+# A `resume` replays at most this many messages; `resume.done` says whether more follow.
+RESUME_PAGE_MESSAGES = env.int("RESUME_PAGE_MESSAGES", default=100)
+# The API reads JSON only (form encodings would make every field a string, which the
+# schema's types do not allow); nested too deeply for Python's parser is a 400.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["config.parsers.JSONParser"]
+# Every status an operation answers with is in the schema (config/schema.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "config.schema.AutoSchema"
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "config.schema.trimmed_strings_need_text",
+]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
+
+# Content-Security-Policy on every response (django-csp), a second wall behind the Markdown
+# sanitiser: scripts only from this site's own files, never inline; sockets and fetches
+# only to this origin. Inline styles stay allowed (admin, API docs and charts set them);
+# style cannot run code.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# A form refused by the CSRF check gets the product's 403 page (config/error_views.py).
+CSRF_FAILURE_VIEW = "config.error_views.csrf_failure"
+# A password change revokes the JWTs issued before it (REST and open websockets alike).
+SIMPLE_JWT["CHECK_REVOKE_TOKEN"] = True

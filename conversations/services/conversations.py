@@ -103,8 +103,11 @@ def conversation_end(*, conversation: Conversation) -> Conversation:
 
 
 def conversation_delete(*, conversation: Conversation) -> None:
-    """Delete it with its messages. A reply being written stops at its next write."""
+    """Delete it with its messages. A reply being written stops at its next write, and
+    its open sockets close with 4404 once the deletion is committed."""
+    conversation_id = conversation.pk
     conversation.delete()
+    transaction.on_commit(lambda: events.close_sockets(conversation_id))
 
 
 def conversation_documents_set(*, conversation: Conversation, document_ids: list[int]) -> None:
