@@ -448,3 +448,19 @@ CONTENT_SECURITY_POLICY = {
 CSRF_FAILURE_VIEW = "config.error_views.csrf_failure"
 # A password change revokes the JWTs issued before it (REST and open websockets alike).
 SIMPLE_JWT["CHECK_REVOKE_TOKEN"] = True
+
+# --- Analysis: language detection and annotation -----------------------------------------
+
+# Languages the detector tells apart (ISO 639-1); lingua is built for these only (each adds
+# memory). English is annotated with ERRANT; the others get a lower-confidence token diff.
+ANALYSIS_LANGUAGES = env.list("ANALYSIS_LANGUAGES", default=["en", "es", "ko", "fr", "de"])
+ANALYSIS_LANGUAGES = [code.strip().lower() for code in ANALYSIS_LANGUAGES if code.strip()]
+if not ANALYSIS_LANGUAGES or not all(len(c) == 2 and c.isalpha() for c in ANALYSIS_LANGUAGES):
+    raise ImproperlyConfigured(
+        f"ANALYSIS_LANGUAGES must be ISO 639-1 codes such as en,es,ko, not {ANALYSIS_LANGUAGES!r}"
+    )
+# Utterances per model call of the `analysis` profile: 1 (one call each) or a batch in one
+# call. Measured with the local model on the fixture (see analysis/analyser.py).
+ANALYSIS_UTTERANCES_PER_CALL = env.int("ANALYSIS_UTTERANCES_PER_CALL", default=1)
+if not 1 <= ANALYSIS_UTTERANCES_PER_CALL <= 20:
+    raise ImproperlyConfigured("ANALYSIS_UTTERANCES_PER_CALL must be between 1 and 20")
