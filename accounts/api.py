@@ -7,6 +7,7 @@ from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts import services
 from accounts.models import LearnerProfile, User
+from accounts.profiles import LABELS, profile_errors
 from accounts.throttles import SignInRateThrottle
 
 
@@ -17,9 +18,22 @@ class ThrottledTokenObtainPairView(TokenObtainPairView):
 
 
 class ProfileSerializer(serializers.ModelSerializer):
+    """Validated against the stored profile: a partial update is checked as a whole."""
+
     class Meta:
         model = LearnerProfile
         fields = ("native_language", "target_language", "level")
+        extra_kwargs = {name: {"label": label} for name, label in LABELS.items()}
+
+    def validate(self, attrs: dict) -> dict:
+        current = {name: getattr(self.instance, name, "") for name in self.Meta.fields}
+        errors = profile_errors(
+            native_language=attrs.get("native_language", current["native_language"]),
+            target_language=attrs.get("target_language", current["target_language"]),
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -38,9 +52,17 @@ class MeView(APIView):
         services.learner_profile_get_or_create(user=request.user)
         return Response(MeSerializer(request.user).data)
 
-    @extend_schema(request=ProfileSerializer, responses=MeSerializer)
+    @extend_schema(
+        request=ProfileSerializer,
+        responses=MeSerializer,
+        description=(
+            "Every field is optional. The native and the target language must differ "
+            "(checked against the stored profile): a 400 otherwise."
+        ),
+    )
     def patch(self, request: Request) -> Response:
-        incoming = ProfileSerializer(data=request.data, partial=True)
+        current = services.learner_profile_get_or_create(user=request.user)
+        incoming = ProfileSerializer(instance=current, data=request.data, partial=True)
         incoming.is_valid(raise_exception=True)
         services.learner_profile_update(user=request.user, **incoming.validated_data)
         request.user.refresh_from_db()

@@ -2,27 +2,36 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 
 from accounts.models import Language, LearnerProfile, Level, User
+from accounts.profiles import LABELS, profile_errors
 
 
-class SignUpForm(UserCreationForm):
+class ProfileRules:
+    """The profile's one rule, for any form with its fields."""
+
+    def clean(self):
+        cleaned = super().clean()
+        errors = profile_errors(
+            native_language=cleaned.get("native_language", ""),
+            target_language=cleaned.get("target_language", ""),
+        )
+        for field, message in errors.items():
+            self.add_error(field, message)
+        return cleaned
+
+
+class SignUpForm(ProfileRules, UserCreationForm):
     email = forms.EmailField(required=False, help_text="Optional, for password resets.")
-    native_language = forms.ChoiceField(choices=Language.choices, initial=Language.SPANISH)
-    target_language = forms.ChoiceField(
-        choices=Language.choices, initial=Language.ENGLISH, label="Language you are learning"
+    native_language = forms.ChoiceField(
+        choices=Language.choices, initial=Language.SPANISH, label=LABELS["native_language"]
     )
-    level = forms.ChoiceField(choices=Level.choices, initial=Level.B1, label="Your level")
+    target_language = forms.ChoiceField(
+        choices=Language.choices, initial=Language.ENGLISH, label=LABELS["target_language"]
+    )
+    level = forms.ChoiceField(choices=Level.choices, initial=Level.B1, label=LABELS["level"])
 
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email")
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("native_language") and cleaned.get("native_language") == cleaned.get(
-            "target_language"
-        ):
-            self.add_error("target_language", "Pick a language other than your native one.")
-        return cleaned
 
 
 class LoginForm(AuthenticationForm):
@@ -32,7 +41,8 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(ProfileRules, forms.ModelForm):
     class Meta:
         model = LearnerProfile
         fields = ("native_language", "target_language", "level")
+        labels = LABELS

@@ -9,6 +9,8 @@ from django.views.decorators.http import require_http_methods
 from accounts import services
 from accounts.forms import LoginForm, ProfileForm, SignUpForm
 from accounts.throttles import SignInRateThrottle
+from config.websocket import session_group
+from ops.events import publish
 
 
 @require_http_methods(["GET", "POST"])
@@ -53,7 +55,14 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    pass
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        session_key = request.session.session_key
+        response = super().post(request, *args, **kwargs)
+        if session_key:
+            # Sockets this session opened close with 4401 now, not at their next frame.
+            publish(session_group(session_key), {"type": "auth.ended"})
+        messages.success(request, "You are logged out. See you next time!")
+        return response
 
 
 @login_required

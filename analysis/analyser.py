@@ -165,7 +165,7 @@ def utterance_analysis(
         corrected = text
     else:
         edits = annotate.annotate(text, corrected, language=language)
-        edits = tuple(e for e in edits if not _chat_style(e, text))
+        edits = tuple(e for e in edits if not _set_aside(e, text))
         note = implausible(text, corrected, edits)
         if note:
             corrected, edits = text, ()
@@ -189,8 +189,16 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()) == " ".join(b.split())
 
 
-def _chat_style(edit: Edit, text: str) -> bool:
-    """A missing full stop at the very end of a chat message is not a mistake."""
+# Words a small model adds to a sentence that lacked nothing ("I went to cinema" ->
+# "Yesterday I went to the cinema"): adding content is rewriting, not correcting.
+ADDED_CONTENT = frozenset({"M:NOUN", "M:ADJ", "M:ADV", "M:OTHER"})
+
+
+def _set_aside(edit: Edit, text: str) -> bool:
+    """Edits that are no mistake of the learner's: added content words, and a missing
+    full stop at the very end of a chat message."""
+    if edit.source_type in ADDED_CONTENT:
+        return True
     return (
         edit.error_type == taxonomy.ErrorType.PUNCTUATION
         and not edit.original

@@ -117,7 +117,7 @@ def annotate_pairs(
     return results
 
 
-def token_count(text: str, *, language: str = "en") -> int:
+def token_count(text: str) -> int:
     """Words and punctuation marks, as the plausibility checks count them."""
     return len(_TOKEN.findall(text))
 

@@ -25,8 +25,8 @@ from analysis.serializers import (
     LearnerAnalysisSerializer,
 )
 from analysis.sources import EXTERNAL, OURS, Source
+from config.api import ErrorSerializer
 from conversations import selectors as conversation_selectors
-from conversations.serializers import ErrorSerializer
 
 TAGS = ["analysis"]
 INGEST_TAGS = ["analysis ingestion"]

@@ -90,7 +90,7 @@ def _cluster(points: Sequence[ErrorPoint], seed: int, vectors: np.ndarray | None
     counts = np.bincount(index, minlength=len(first)).astype(np.float64)
     rng = np.random.default_rng(seed)
     sample = _sample(len(rows), counts, rng)
-    matrix = _matrix(rows, None if vectors is None else np.asarray(vectors)[first], sample, seed)
+    matrix = _matrix(rows, None if vectors is None else np.asarray(vectors)[first], sample)
     labels = _labels(matrix, rows, sample)
     xy = _map(matrix, sample)
     return _clusters(points, index, labels[index], xy[index])
@@ -162,11 +162,10 @@ def _char_grams(p: ErrorPoint) -> list[str]:
     return [text[i : i + n] for n in (3, 4) for i in range(len(text) - n + 1)]
 
 
-def _edit_block(rows: list[ErrorPoint], sample: np.ndarray, seed: int) -> np.ndarray:
+def _edit_block(rows: list[ErrorPoint], sample: np.ndarray) -> np.ndarray:
     """The edit's tokens and character n-grams, TF-IDF weighted, reduced to EDIT_DIMS
     (fitted on the sample, applied to all) and scaled to unit length."""
     from scipy.sparse import hstack
-    from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
     from sklearn.preprocessing import normalize
 
@@ -180,19 +179,28 @@ def _edit_block(rows: list[ErrorPoint], sample: np.ndarray, seed: int) -> np.nda
     combined = hstack(blocks).tocsr()
     if len(rows) <= EDIT_DIMS + 1:
         return normalize(combined).toarray()  # so few edits need no reduction
-    svd = TruncatedSVD(n_components=EDIT_DIMS, random_state=seed, n_iter=4)
-    svd.fit(combined[sample])
-    return normalize(svd.transform(combined))
+    return normalize(_reduce(combined, sample, EDIT_DIMS))
 
 
-def _matrix(
-    rows: list[ErrorPoint], vectors: np.ndarray | None, sample: np.ndarray, seed: int
-) -> np.ndarray:
+def _reduce(combined, sample: np.ndarray, dims: int) -> np.ndarray:
+    """Truncated SVD through the sample's Gram matrix: the sample is at most SAMPLE rows,
+    so an eigendecomposition of it is far cheaper than a randomized SVD over 2 x 2^14
+    hashed columns. Rows outside the sample are projected on the same basis."""
+    xs = combined[sample]
+    values, vectors = np.linalg.eigh((xs @ xs.T).toarray())
+    order = np.argsort(values)[::-1][:dims]
+    values, vectors = values[order], vectors[:, order]
+    keep = values > 1e-10
+    basis = xs.T @ (vectors[:, keep] / np.sqrt(values[keep]))  # columns: right singular vectors
+    return np.asarray(combined @ basis)
+
+
+def _matrix(rows: list[ErrorPoint], vectors: np.ndarray | None, sample: np.ndarray) -> np.ndarray:
     types = np.zeros((len(rows), len(taxonomy.TAXONOMY)))
     position = {t: i for i, t in enumerate(taxonomy.TAXONOMY)}
     for i, p in enumerate(rows):
         types[i, position.get(p.error_type, position["other"])] = 1.0
-    parts = [types * TYPE_WEIGHT, _edit_block(rows, sample, seed) * EDIT_WEIGHT]
+    parts = [types * TYPE_WEIGHT, _edit_block(rows, sample) * EDIT_WEIGHT]
     if vectors is not None:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit = np.divide(vectors, norms, out=np.zeros_like(vectors, dtype=float), where=norms > 0)
@@ -334,7 +342,7 @@ def _clusters(
                 keys=tuple(points[i].key for i in members),
                 top_edits=top,
                 score=round(score, 4),
-                xy=tuple((round(float(xy[i, 0]), 4), round(float(xy[i, 1]), 4)) for i in members),
+                xy=tuple(map(tuple, xy[members].round(4).tolist())),
             )
         )
     return out

@@ -2,17 +2,73 @@
 
 from typing import Any
 
-from rest_framework import exceptions, pagination, status
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import UserFacingError
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string and nothing else: DRF would take `0` as "0", which the schema's
+    `type: string` refuses."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """`true` or `false` and nothing else (DRF would take 0, "no", "off"...)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape of every /api/ response."""
+
+    error = serializers.CharField(help_text="A short sentence for the learner.")
+    detail = serializers.JSONField(help_text="Specifics (field errors, limits).")
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
+    """`?page=` and `?page_size=` (capped at 100); a malformed one is a 400, a page past
+    the last one a 404."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request) -> int:
+        return min(self._positive(request, self.page_size_query_param, self.page_size), 100)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._positive(request, self.page_query_param, 1)
+        return super().paginate_queryset(queryset, request, view)
+
+    @staticmethod
+    def _positive(request, name: str, default: int) -> int:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = 0
+        if value < 1:
+            raise exceptions.ValidationError({name: ["A whole number, 1 or more."]})
+        return value
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+        return parameters
 
 
 def _error_title(exc: Exception) -> str:
@@ -26,6 +82,14 @@ def _error_title(exc: Exception) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error reads `{"error": short title, "detail": specifics}`."""
+    if isinstance(exc, RequestDataTooBig | TooManyFilesSent):
+        # A client's mistake, not an attack worth a logged traceback.
+        return Response(
+            {"error": "Request body too large", "detail": str(exc)},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return Response({"error": "Invalid input", "detail": str(exc)}, status=400)
     if isinstance(exc, UserFacingError):
         headers = (
             {"Retry-After": "60"} if exc.status_code == status.HTTP_429_TOO_MANY_REQUESTS else {}

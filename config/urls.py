@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts.api import MeView, ThrottledTokenObtainPairView
@@ -13,6 +13,7 @@ api_v1 = [
     path("me", MeView.as_view(), name="me"),
     path("", include("conversations.api_urls")),
     path("", include("analysis.api_urls")),
+    path("", include("documents.api_urls")),
 ]
 
 urlpatterns = [
@@ -20,10 +21,17 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("analysis.urls")),
+    path("documents/", include("documents.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves its settings as a script file: no inline script (CSP).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("health", health, name="health"),
     path("metrics", ExportToDjangoView, name="metrics"),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "config.error_views.bad_request"
+handler403 = "config.error_views.permission_denied"
+handler404 = "config.error_views.page_not_found"
+handler500 = "config.error_views.server_error"

@@ -4,22 +4,21 @@ Replies are generated in the background: posting answers 202 with the stored lea
 message and the pending reply, whose text then streams over /ws/conversations/<id>/.
 """
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import PageNumberPagination
+from config.api import ErrorSerializer, PageNumberPagination
 from conversations import selectors, services
 from conversations.serializers import (
     CancelledSerializer,
     ConversationCreateInput,
+    ConversationDocumentsInput,
     ConversationListItemSerializer,
     ConversationRenameInput,
     ConversationSerializer,
-    ErrorSerializer,
     MessagePageInput,
     MessagePageSerializer,
     MessagePostInput,
@@ -32,7 +31,7 @@ TAGS = ["conversations"]
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     name="Idempotency-Key",
-    type=OpenApiTypes.STR,
+    type={"type": "string", "maxLength": IDEMPOTENCY_KEY_MAX},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -67,6 +66,9 @@ def idempotency_key(request: Request) -> str:
 
 def conversation_response(request: Request, conversation_id: int, code: int) -> Response:
     conversation = selectors.conversation_get_for(request.user, conversation_id)
+    conversation.page_messages, conversation.page_has_earlier = selectors.visible_messages(
+        conversation
+    )
     return Response(ConversationSerializer(conversation).data, status=code)
 
 
@@ -93,7 +95,11 @@ class ConversationListView(generics.GenericAPIView):
         summary="Start a conversation with a first message",
         request=ConversationCreateInput,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: ConversationSerializer, **errors(400, 409, 413, 429)},
+        responses={
+            201: ConversationSerializer,
+            **errors(400, 409, 413, 429),
+            404: OpenApiResponse(ErrorSerializer, description="A document_id not of yours"),
+        },
     )
     def post(self, request: Request) -> Response:
         incoming = ConversationCreateInput(data=request.data)
@@ -108,7 +114,12 @@ class ConversationDetailView(APIView):
     @extend_schema(
         operation_id="conversations_retrieve",
         tags=TAGS,
-        summary="A conversation with all its messages",
+        summary="A conversation with its newest messages",
+        description=(
+            f"Up to {selectors.MESSAGES_PAGE} of the messages a learner sees, oldest first; "
+            "`has_earlier_messages` says whether to page back through "
+            "`.../messages/?before_seq=`."
+        ),
         responses={200: ConversationSerializer, **errors(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -118,6 +129,7 @@ class ConversationDetailView(APIView):
         operation_id="conversations_rename",
         tags=TAGS,
         summary="Rename a conversation",
+        description="Every field is optional: an empty object changes nothing.",
         request=ConversationRenameInput,
         responses={200: ConversationSerializer, **errors(400, 404)},
     )
@@ -125,7 +137,8 @@ class ConversationDetailView(APIView):
         conversation = selectors.conversation_get_for(request.user, pk)
         incoming = ConversationRenameInput(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.conversation_rename(conversation=conversation, **incoming.validated_data)
+        if incoming.validated_data:
+            services.conversation_rename(conversation=conversation, **incoming.validated_data)
         return conversation_response(request, pk, status.HTTP_200_OK)
 
     @extend_schema(
@@ -229,4 +242,22 @@ class EndView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         conversation = selectors.conversation_get_for(request.user, pk)
         services.conversation_end(conversation=conversation)
+        return conversation_response(request, pk, status.HTTP_200_OK)
+
+
+class DocumentsView(APIView):
+    @extend_schema(
+        operation_id="conversations_documents_set",
+        tags=TAGS,
+        summary="Choose the documents a rag conversation answers from",
+        request=ConversationDocumentsInput,
+        responses={200: ConversationSerializer, **errors(400, 404)},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        incoming = ConversationDocumentsInput(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.conversation_documents_set(
+            conversation=conversation, document_ids=incoming.validated_data["document_ids"]
+        )
         return conversation_response(request, pk, status.HTTP_200_OK)

@@ -19,4 +19,9 @@ urlpatterns = [
     ),
     path("conversations/<int:pk>/cancel/", api.CancelView.as_view(), name="conversation-cancel"),
     path("conversations/<int:pk>/end/", api.EndView.as_view(), name="conversation-end"),
+    path(
+        "conversations/<int:pk>/documents/",
+        api.DocumentsView.as_view(),
+        name="conversation-documents",
+    ),
 ]

@@ -7,37 +7,27 @@ Database work runs in the shared thread pool, not the single thread Channels use
 default, so one slow query does not hold up every socket of the process.
 """
 
-from channels.db import database_sync_to_async
+from django.conf import settings
+from rest_framework.exceptions import ErrorDetail
 
 from config.errors import UserFacingError
 from conversations import events, selectors, services
-from conversations.models import TaskType
-from ops.consumers import CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED, ProductJsonConsumer
-
-CLIENT_ID_MAX = 64
-
-
-def in_pool(func):
-    return database_sync_to_async(func, thread_sensitive=False)
+from conversations.serializers import SocketMessageInput
+from ops.consumers import CLOSE_NOT_FOUND, ProductJsonConsumer, in_pool
 
 
 class ConversationConsumer(ProductJsonConsumer):
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        if not await self.admit():
             return
+        user = self.scope["user"]
         self.conversation_id = int(self.scope["url_route"]["kwargs"]["conversation_id"])
         if not await in_pool(selectors.conversation_is_owned)(user, self.conversation_id):
-            await self.close(code=CLOSE_NOT_FOUND)
+            await self.refuse(CLOSE_NOT_FOUND)
             return
         self.group = events.group_name(self.conversation_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-
-    async def disconnect(self, code: int) -> None:
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content: dict, **kwargs) -> None:
         handler = {
@@ -52,9 +42,7 @@ class ConversationConsumer(ProductJsonConsumer):
         try:
             await handler(content)
         except UserFacingError as exc:
-            await self.send_json(
-                {"type": "error", "error": exc.user_message, "status": exc.status_code}
-            )
+            await self.send_error(exc.user_message, status=exc.status_code)
 
     # -- client frames ---------------------------------------------------------------
 
@@ -63,25 +51,19 @@ class ConversationConsumer(ProductJsonConsumer):
         if not isinstance(after_seq, int) or isinstance(after_seq, bool) or after_seq < 0:
             await self.send_error('"after_seq" must be a whole number, 0 or more')
             return
-        replay, last_seq = await in_pool(_replay)(self.conversation_id, after_seq)
+        replay, last_seq, more = await in_pool(_replay)(self.conversation_id, after_seq)
         for event in replay:
             await self.send_json(event)
-        await self.send_json({"type": "resume.done", "seq": last_seq})
+        await self.send_json({"type": "resume.done", "seq": last_seq, "more": more})
 
     async def on_message_send(self, content: dict) -> None:
-        text, task_type = content.get("text"), content.get("task_type")
-        client_id = content.get("client_id") or ""
-        if not isinstance(text, str):
-            await self.send_error('"text" must be a string')
-        elif task_type is not None and task_type not in TaskType.values:
-            await self.send_error(f'"task_type" must be one of {", ".join(TaskType.values)}')
-        elif not isinstance(client_id, str) or len(client_id) > CLIENT_ID_MAX:
-            await self.send_error(f'"client_id" must be a string of at most {CLIENT_ID_MAX}')
-        else:
-            # The new messages come back as `message.created` events, like any post.
-            await in_pool(_post)(
-                self.scope["user"], self.conversation_id, text, task_type, client_id
-            )
+        # The REST API's own validation, so both refuse the same frames the same way.
+        incoming = SocketMessageInput(data={k: v for k, v in content.items() if k != "type"})
+        if not incoming.is_valid():
+            await self.send_error("Invalid input", detail=_plain(incoming.errors))
+            return
+        # The new messages come back as `message.created` events, like any post.
+        await in_pool(_post)(self.scope["user"], self.conversation_id, **incoming.validated_data)
 
     async def on_reply_cancel(self, content: dict) -> None:
         seq = content.get("seq")
@@ -104,16 +86,36 @@ class ConversationConsumer(ProductJsonConsumer):
             await super().dispatch(message)
 
     async def conversation_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+        if await self.relay_allowed():
+            await self.send_json(message["event"])
+
+    async def conversation_gone(self, message: dict) -> None:
+        """The conversation was deleted (conversations.services.conversation_delete)."""
+        await self.close(code=CLOSE_NOT_FOUND)
 
 
-def _replay(conversation_id: int, after_seq: int) -> tuple[list[dict], int]:
-    messages = list(selectors.messages_after(conversation_id, after_seq))
+def _replay(conversation_id: int, after_seq: int) -> tuple[list[dict], int, bool]:
+    """One page of the replay: the events, the highest seq sent, whether more follow."""
+    limit = settings.RESUME_PAGE_MESSAGES
+    messages = list(selectors.messages_after(conversation_id, after_seq)[: limit + 1])
+    more = len(messages) > limit
+    messages = messages[:limit]
     highest = messages[-1].seq if messages else after_seq
-    return [events.message_created(m) for m in messages], highest
+    return [events.message_created(m) for m in messages], highest, more
 
 
-def _post(user, conversation_id: int, text: str, task_type: str | None, client_id: str) -> None:
+def _plain(errors):
+    """Serializer errors as plain JSON (as the REST API renders them)."""
+    if isinstance(errors, dict):
+        return {key: _plain(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_plain(value) for value in errors]
+    return str(errors) if isinstance(errors, ErrorDetail) else errors
+
+
+def _post(
+    user, conversation_id: int, *, text: str, task_type: str | None = None, client_id: str = ""
+) -> None:
     conversation = selectors.conversation_get_for(user, conversation_id)
     services.message_post(
         conversation=conversation,

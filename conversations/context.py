@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db.models import Q
 
 import llm
-from conversations.models import Conversation, Message, Role, Status
+from conversations import grounding
+from conversations.models import Conversation, Message, Mode, Role, Status
 from llm.prompts import learner_variables
 
 PAGE = 40
@@ -42,6 +43,8 @@ class Prompt:
     messages: list[dict[str, str]]
     window: Window
     conversation: Conversation
+    # A `rag` reply's sources, stored with it once it is written.
+    citations: list[dict] = field(default_factory=list)
 
 
 def build_prompt(reply: Message) -> list[dict[str, str]]:
@@ -57,6 +60,11 @@ def prepare(reply: Message) -> Prompt:
     task = reply.task_type
     budget = llm.get_profile(task).context_budget - FRAMING_RESERVE
     instructions = system_prompt(task, conversation.owner)
+    citations: list[dict] = []
+    if conversation.mode == Mode.RAG:
+        grounded = grounding.ground(conversation, learner_text(reply))
+        instructions += "\n\n" + grounded.instructions
+        citations = grounded.citations
     system = _system_message(instructions, conversation.summary)
     room = budget - llm.count_tokens(task, [system])
     if room < NEWEST_MIN_TOKENS and conversation.summary:
@@ -64,7 +72,21 @@ def prepare(reply: Message) -> Prompt:
         system = _system_message(instructions, "")
         room = budget - llm.count_tokens(task, [system])
     window = newest_turns(reply, budget=room)
-    return Prompt(messages=[system, *window.turns], window=window, conversation=conversation)
+    return Prompt(
+        messages=[system, *window.turns],
+        window=window,
+        conversation=conversation,
+        citations=citations,
+    )
+
+
+def learner_text(reply: Message) -> str:
+    """The learner message `reply` answers (what a `rag` reply retrieves for)."""
+    if reply.reply_to_id:
+        text = Message.objects.filter(pk=reply.reply_to_id).values_list("content", flat=True)
+        return text.first() or ""
+    newest = history(reply.conversation_id, before_seq=reply.seq).filter(role=Role.USER)
+    return newest.order_by("-seq").values_list("content", flat=True).first() or ""
 
 
 def _system_message(instructions: str, summary: str) -> dict[str, str]:

@@ -53,6 +53,11 @@ def send(conversation_id: int, *events: dict) -> None:
         publish(group_name(conversation_id), {"type": RELAY_TYPE, "event": event})
 
 
+def close_sockets(conversation_id: int) -> None:
+    """Tell the conversation's sockets it is gone (ConversationConsumer.conversation_gone)."""
+    publish(group_name(conversation_id), {"type": "conversation.gone"})
+
+
 def send_on_commit(conversation_id: int, build: Callable[[], Iterable[dict]]) -> None:
     """Publish once the surrounding transaction commits, so no client reads ahead of the
     database. The events are built then too (from the objects as this transaction wrote

@@ -62,6 +62,10 @@ class Conversation(models.Model):
     summary_target_seq = models.PositiveIntegerField(default=0)
     # The Idempotency-Key of the request that created it, so a retried create is a no-op.
     client_id = models.CharField(max_length=64, blank=True)
+    # The learner's documents a `rag` conversation answers from.
+    documents = models.ManyToManyField(
+        "documents.Document", blank=True, related_name="conversations"
+    )
 
     class Meta:
         ordering = ["-updated_at", "-id"]
@@ -112,6 +116,9 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # A grounded reply's sources: [{n, document_id, chunk_id, ordinal, title, page,
+    # section, snippet}], kept when the document is deleted (shown as deleted then).
+    citations = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["conversation", "seq"]

@@ -1,6 +1,6 @@
 """Reads: what a learner may see of their conversations."""
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 
 from config.errors import NotFound
@@ -11,6 +11,8 @@ PREVIEW_CHARS = 140
 # the cost of the page, so a long conversation is read from its end, a page at a time.
 MESSAGES_PAGE = 200
 NOT_FOUND = "Conversation not found"
+# Ids beyond a 64-bit column cannot exist; asking the database about them is an error.
+MAX_ID = 2**63 - 1
 
 
 def conversation_list_for(user) -> QuerySet[Conversation]:
@@ -20,7 +22,8 @@ def conversation_list_for(user) -> QuerySet[Conversation]:
     return (
         Conversation.objects.filter(owner=user)
         .annotate(
-            message_count=Count("messages"),
+            # What the chat page shows: a regenerated reply replaces the one before it.
+            message_count=Count("messages", filter=Q(messages__superseded=False)),
             last_message_preview=Subquery(
                 last_message.annotate(preview=Substr("content", 1, PREVIEW_CHARS)).values(
                     "preview"
@@ -33,13 +36,17 @@ def conversation_list_for(user) -> QuerySet[Conversation]:
 
 def conversation_get_for(user, conversation_id: int) -> Conversation:
     """The learner's own conversation. Another learner's looks exactly like a missing one."""
-    conversation = Conversation.objects.filter(pk=conversation_id, owner=user).first()
+    conversation = None
+    if 0 < conversation_id <= MAX_ID:
+        conversation = Conversation.objects.filter(pk=conversation_id, owner=user).first()
     if conversation is None:
         raise NotFound(NOT_FOUND, detail=f"No conversation {conversation_id} for this account.")
     return conversation
 
 
 def conversation_is_owned(user, conversation_id: int) -> bool:
+    if not 0 < conversation_id <= MAX_ID:
+        return False
     return Conversation.objects.filter(pk=conversation_id, owner=user).exists()
 
 

@@ -1,10 +1,14 @@
 """The shapes of conversations and messages, shared by the REST API and websocket events."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import StrictBooleanField, StrictCharField
+from conversations import grounding
 from conversations.models import Conversation, Message, Mode, TaskType
 from conversations.rendering import render_markdown
+from conversations.selectors import MAX_ID
 
 _datetime = serializers.DateTimeField()
 
@@ -35,13 +39,42 @@ def message_data(message: Message) -> dict:
         "completed_at": (
             _datetime.to_representation(message.completed_at) if message.completed_at else None
         ),
+        "citations": citations_data(message),
     }
+
+
+def citations_data(message: Message) -> list[dict]:
+    """The reply's sources, each with a link to the passage or marked `deleted`. Only
+    grounded replies have any, and only they cost a query."""
+    if not message.citations:
+        return []
+    from documents.models import Document
+
+    ids = {item.get("document_id") for item in message.citations}
+    live = set(Document.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return grounding.citations_view(message.citations, live)
+
+
+class CitationSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="The number the reply cites it by, as [n].")
+    document_id = serializers.IntegerField()
+    chunk_id = serializers.IntegerField()
+    ordinal = serializers.IntegerField(help_text="The passage's place in its document.")
+    title = serializers.CharField()
+    page = serializers.IntegerField(allow_null=True)
+    section = serializers.CharField(allow_blank=True)
+    snippet = serializers.CharField(help_text="The start of the quoted passage, plain text.")
+    deleted = serializers.BooleanField(help_text="The document was deleted since.")
+    url = serializers.CharField(help_text="The document page at the passage; empty if deleted.")
 
 
 class MessageSerializer(serializers.ModelSerializer):
     """Declares the message object for the schema; rendering goes through `message_data`."""
 
     html = serializers.SerializerMethodField(help_text="Sanitised HTML rendering of `content`.")
+    citations = CitationSerializer(
+        many=True, read_only=True, help_text="Sources of a grounded (rag) reply."
+    )
 
     class Meta:
         model = Message
@@ -63,6 +96,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "client_id",
             "created_at",
             "completed_at",
+            "citations",
         )
         read_only_fields = fields
 
@@ -73,8 +107,29 @@ class MessageSerializer(serializers.ModelSerializer):
         return message_data(instance)
 
 
+class DocumentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
 class ConversationSerializer(serializers.ModelSerializer):
-    messages = MessageSerializer(many=True, read_only=True)
+    """A conversation with one page of messages: set `page_messages` and
+    `page_has_earlier` on it from `selectors.visible_messages` first."""
+
+    messages = MessageSerializer(
+        many=True,
+        read_only=True,
+        source="page_messages",
+        help_text="The newest visible messages (at most 200), oldest first.",
+    )
+    has_earlier_messages = serializers.BooleanField(
+        read_only=True,
+        source="page_has_earlier",
+        help_text="Whether older messages exist: page back with .../messages/?before_seq=.",
+    )
+    documents = serializers.SerializerMethodField(
+        help_text="The documents a rag conversation answers from."
+    )
 
     class Meta:
         model = Conversation
@@ -88,9 +143,15 @@ class ConversationSerializer(serializers.ModelSerializer):
             "updated_at",
             "ended_at",
             "last_seq",
+            "documents",
             "messages",
+            "has_earlier_messages",
         )
         read_only_fields = fields
+
+    @extend_schema_field(DocumentRefSerializer(many=True))
+    def get_documents(self, conversation: Conversation) -> list[dict]:
+        return list(conversation.documents.order_by("pk").values("id", "title"))
 
 
 class ConversationListItemSerializer(serializers.ModelSerializer):
@@ -125,8 +186,21 @@ class ConversationRefSerializer(serializers.ModelSerializer):
 # --- Input ----------------------------------------------------------------------------
 
 
-class MessageTextField(serializers.CharField):
-    """Message text; its length limit is checked by the service (413, not 400)."""
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": settings.MESSAGE_MAX_CHARS,
+        # Whitespace is trimmed; what is left must not be empty (JSON Schema searches).
+        "pattern": r"\S",
+        "description": (
+            f"The learner's message: at most {settings.MESSAGE_MAX_CHARS} characters, "
+            "counted as Python counts them (code points); longer is a 413."
+        ),
+    }
+)
+class MessageTextField(StrictCharField):
+    """Message text; its length limit is checked by the service (413, not 400), and told
+    to clients by the schema."""
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault(
@@ -139,13 +213,30 @@ class MessageTextField(serializers.CharField):
 class ConversationCreateInput(serializers.Serializer):
     text = MessageTextField()
     task_type = serializers.ChoiceField(choices=TaskType.choices, default=TaskType.CHAT)
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = StrictCharField(max_length=200, required=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.OPEN)
-    keep_raw_messages = serializers.BooleanField(default=True)
+    keep_raw_messages = StrictBooleanField(default=True)
+    document_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=100,
+        help_text="Your documents a rag conversation answers from.",
+    )
+
+
+class ConversationDocumentsInput(serializers.Serializer):
+    document_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        allow_empty=True,
+        max_length=100,
+        help_text="Exactly the documents to draw on from now on.",
+    )
 
 
 class ConversationRenameInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = StrictCharField(
+        max_length=200, required=False, help_text="Leave out to change nothing."
+    )
 
 
 class MessagePostInput(serializers.Serializer):
@@ -157,9 +248,19 @@ class MessagePostInput(serializers.Serializer):
     )
 
 
+class SocketMessageInput(MessagePostInput):
+    """A `message.send` frame: the REST post's fields, and the `client_id` that REST takes
+    from the Idempotency-Key header."""
+
+    client_id = StrictCharField(
+        max_length=64, required=False, allow_blank=True, trim_whitespace=False
+    )
+
+
 class MessagePageInput(serializers.Serializer):
     before_seq = serializers.IntegerField(
         min_value=1,
+        max_value=MAX_ID,
         required=False,
         help_text="Only messages before this seq (the oldest you hold); leave out for the newest.",
     )
@@ -184,8 +285,3 @@ class ReplySerializer(serializers.Serializer):
 
 class CancelledSerializer(serializers.Serializer):
     message = MessageSerializer(help_text="The reply, cancelled, with what it had produced.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField(help_text="A short sentence for the learner.")
-    detail = serializers.JSONField(help_text="Specifics (field errors, limits).")

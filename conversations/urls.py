@@ -7,4 +7,9 @@ from conversations import views
 urlpatterns = [
     path("", views.conversation_list, name="home"),
     path("conversations/<int:conversation_id>/", views.conversation_detail, name="chat"),
+    path(
+        "conversations/<int:conversation_id>/delete/",
+        views.conversation_delete,
+        name="chat-delete",
+    ),
 ]

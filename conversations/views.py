@@ -8,19 +8,21 @@ place (the services behind the API).
 import html
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import strip_tags
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from config.errors import NotFound
-from conversations import selectors
+from conversations import selectors, services
 from conversations.models import TaskType
 from conversations.rendering import render_markdown
 from conversations.serializers import message_data
+from documents import selectors as documents_selectors
 
 CONVERSATIONS_PER_PAGE = 20
 
@@ -34,6 +36,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         conversation.preview_text = _plain_preview(conversation.last_message_preview)
     context = {
         "page_obj": page,
+        "documents": documents_selectors.documents_ready_for(request.user)[:100],
         "task_types": TaskType.choices,
         "max_chars": settings.MESSAGE_MAX_CHARS,
         "api_url": reverse("api:conversation-list"),
@@ -55,6 +58,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
     labels = dict(TaskType.choices)
     context = {
         "conversation": conversation,
+        "documents": conversation.documents.only("pk", "title").order_by("pk"),
         # chat.js offers the messages before this seq on demand.
         "earlier_before_seq": rows[0].seq if has_earlier else None,
         "chat_messages": [{**m, "task_label": labels.get(m["task_type"], "")} for m in messages],
@@ -76,6 +80,19 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
         "ws_url": f"/ws/conversations/{conversation.id}/",
     }
     return render(request, "conversations/chat.html", context)
+
+
+@login_required
+@require_POST
+def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    try:
+        conversation = selectors.conversation_get_for(request.user, conversation_id)
+    except NotFound as error:
+        raise Http404(error.user_message) from error
+    title = conversation.title or "Untitled conversation"
+    services.conversation_delete(conversation=conversation)
+    messages.success(request, f"Deleted “{title}” and all its messages.")
+    return redirect("home")
 
 
 def _plain_preview(markdown: str | None) -> str:

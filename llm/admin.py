@@ -59,6 +59,7 @@ class LLMCallAdmin(admin.ModelAdmin):
         "model",
         "prompt_tokens",
         "completion_tokens",
+        "tokens_estimated",
         "cost_usd",
         "latency_ms",
         "ttft_ms",
@@ -66,7 +67,15 @@ class LLMCallAdmin(admin.ModelAdmin):
         "retries",
         "status",
     )
-    list_filter = ("status", "task", "provider", "model", "cache_hit", "fallback_used")
+    list_filter = (
+        "status",
+        "task",
+        "provider",
+        "model",
+        "cache_hit",
+        "fallback_used",
+        "tokens_estimated",
+    )
     search_fields = ("user__username", "task", "model", "error")
     date_hierarchy = "created_at"
     list_select_related = ("user",)

@@ -40,6 +40,13 @@ def cache_get(key: str) -> dict[str, Any] | None:
     return cache.get(key)
 
 
-def cache_put(key: str, *, text: str, prompt_tokens: int, completion_tokens: int) -> None:
-    value = {"text": text, "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+def cache_put(
+    key: str, *, text: str, prompt_tokens: int, completion_tokens: int, tokens_estimated: bool
+) -> None:
+    value = {
+        "text": text,
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "tokens_estimated": tokens_estimated,
+    }
     cache.set(key, value, timeout=settings.LLM_CACHE_SECONDS)

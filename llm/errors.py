@@ -2,7 +2,8 @@
 
 Providers raise these (translated from their SDK's exceptions) so the gateway can decide
 on retries without knowing any SDK: `retryable` says whether another attempt may help,
-`retry_after` carries a provider's Retry-After in seconds.
+`retry_after` carries a provider's Retry-After in seconds, and `upstream_status` the HTTP
+status the model endpoint answered with (None when it never answered).
 """
 
 from config.errors import UserFacingError
@@ -14,10 +15,16 @@ class LLMError(UserFacingError):
     retryable = False
 
     def __init__(
-        self, user_message: str = "", *, detail: object = None, retry_after: float | None = None
+        self,
+        user_message: str = "",
+        *,
+        detail: object = None,
+        retry_after: float | None = None,
+        upstream_status: int | None = None,
     ) -> None:
         super().__init__(user_message, detail=detail)
         self.retry_after = retry_after
+        self.upstream_status = upstream_status
 
 
 class QuotaExceeded(LLMError):
@@ -52,6 +59,16 @@ class StructuredOutputError(LLMError):
 class InvalidModelRequest(LLMError):
     status_code = 400
     title = "The tutor could not process this request."
+
+
+class ModelMisconfigured(LLMError):
+    """The endpoint refused who we are or what we asked for (401, 403, 404), or cannot
+    tell which model to use: no retry helps until someone fixes the settings."""
+
+    status_code = 503
+    title = (
+        "The tutor is misconfigured and cannot answer right now. Please let the site's staff know."
+    )
 
 
 class ProfileNotFound(LLMError):

@@ -6,6 +6,7 @@ honouring Retry-After), falls back to the profile's fallback, serves determinist
 profiles from the cache, and writes one LLMCall row at the end — nothing per delta.
 """
 
+import contextlib
 import functools
 import json
 import logging
@@ -175,21 +176,31 @@ def _stream_events(
         record.provider, record.model = resolve(profile.provider, profile.model)
         record.cache_hit = True
         record.usage = Usage(hit["prompt_tokens"], hit["completion_tokens"])
+        record.tokens_estimated = hit.get("tokens_estimated", False)
         record.first_token_at = time.perf_counter()
         yield hit["text"]
         return
     for target in _attempts(record, profile, cancel):
         request = _request(target, profile.name, messages, cancel)
+        budget = _TokenBudget(target)
         emitted = False
         try:
-            for item in target.provider.stream(request):
-                if isinstance(item, Usage):
-                    record.usage = item
-                elif item:
-                    if record.first_token_at is None:
-                        record.first_token_at = time.perf_counter()
-                    emitted = True
-                    yield item
+            with contextlib.closing(target.provider.stream(request)) as items:
+                for item in items:
+                    if isinstance(item, Usage):
+                        record.usage = item
+                    elif item:
+                        if budget.exceeded_by(item):
+                            logger.info(
+                                "%s: reply reached max_tokens=%d; stream closed",
+                                profile.name,
+                                budget.limit,
+                            )
+                            return  # closing the provider's stream ends the generation
+                        if record.first_token_at is None:
+                            record.first_token_at = time.perf_counter()
+                        emitted = True
+                        yield item
             return
         except errors.LLMError as exc:
             # Text already delivered cannot be taken back: only a silent failure retries.
@@ -200,6 +211,25 @@ def _stream_events(
             raise errors.LLMError(detail=f"{exc.__class__.__name__}: {exc}") from exc
     if record.last_error is not None and not cancel.is_set():
         raise record.last_error
+
+
+class _TokenBudget:
+    """The profile's max_tokens, counted on the gateway's side as well: an endpoint may
+    ignore the limit it is sent (llama.cpp's server ignores `max_completion_tokens`) and
+    would otherwise hold its slot, and the learner's quota, for minutes. Deltas are
+    counted with the model's tokenizer where the provider has it, else one per chunk
+    (servers stream about a token per chunk)."""
+
+    def __init__(self, target: _Target) -> None:
+        self.limit = target.profile.max_tokens
+        self.used = 0
+        self._provider, self._model = target.provider, target.model
+        self._exact = target.provider.counts_exactly(target.model)
+
+    def exceeded_by(self, delta: str) -> bool:
+        """Count `delta`; True when delivering it would go past the limit."""
+        self.used += self._provider.count_text(self._model, delta) if self._exact else 1
+        return bool(self.limit) and self.used > self.limit
 
 
 # -- structured --------------------------------------------------------------------------
@@ -218,6 +248,7 @@ def _structured_cached(
     record.provider, record.model = resolve(profile.provider, profile.model)
     record.cache_hit = True
     record.usage = Usage(hit["prompt_tokens"], hit["completion_tokens"])
+    record.tokens_estimated = hit.get("tokens_estimated", False)
     return obj, hit["text"]
 
 
@@ -425,6 +456,7 @@ def _finish(
             text=text,
             prompt_tokens=record.prompt_tokens,
             completion_tokens=record.completion_tokens,
+            tokens_estimated=record.tokens_estimated,
         )
     try:
         llm_call_record(record=record)
@@ -442,9 +474,12 @@ def _count_tokens(record: CallRecord, status: str, text: str, messages: Messages
         return
     if not record.provider or (status == "error" and not text):
         return  # nothing was generated: nothing to charge
+    # The endpoint sent no usage (llama.cpp's server never does in streams): count with
+    # the model's tokenizer where the provider has it, and say when it is an estimate.
     provider = get_provider(record.provider)
     record.prompt_tokens = provider.count_messages(record.model, messages)
     record.completion_tokens = provider.count_text(record.model, text)
+    record.tokens_estimated = not provider.counts_exactly(record.model)
 
 
 def _log(record: CallRecord) -> None:
@@ -466,6 +501,16 @@ def _log(record: CallRecord) -> None:
             record.fallback_used,
             record.cache_hit,
             record.error or "-",
+            # The same facts as fields of their own in structured (JSON) logs.
+            extra={
+                "llm_task": record.task,
+                "llm_model": record.model,
+                "llm_status": record.status,
+                "duration_ms": record.latency_ms(),
+                "prompt_tokens": record.prompt_tokens,
+                "completion_tokens": record.completion_tokens,
+                "tokens_estimated": record.tokens_estimated,
+            },
         )
 
 

@@ -76,6 +76,11 @@ class LLMCall(models.Model):
     model = models.CharField(max_length=120)
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
+    tokens_estimated = models.BooleanField(
+        default=False,
+        help_text="The endpoint reported no usage and no tokenizer of the model was at "
+        "hand: the counts are an estimate (about four characters a token).",
+    )
     latency_ms = models.PositiveIntegerField(default=0)
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, default=Decimal(0))

@@ -66,6 +66,7 @@ class CallRecord:
     usage: Usage | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    tokens_estimated: bool = False  # counted here by a rule of thumb, not a tokenizer
     retries: int = 0
     fallback_used: bool = False
     cache_hit: bool = False

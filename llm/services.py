@@ -17,6 +17,7 @@ _COLUMNS = (
     "model",
     "prompt_tokens",
     "completion_tokens",
+    "tokens_estimated",
     "latency_ms",
     "ttft_ms",
     "cost_usd",
@@ -28,6 +29,8 @@ _COLUMNS = (
     "created_at",
 )
 _COST = LLMCall._meta.get_field("cost_usd")
+# A llama.cpp server names its model by the GGUF's full path, which may run long.
+_MODEL_CHARS = LLMCall._meta.get_field("model").max_length
 _CREATED_AT = LLMCall._meta.get_field("created_at")
 
 
@@ -59,9 +62,10 @@ def llm_call_record(*, record: CallRecord) -> int:
         record.task,
         record.kind,
         record.provider,
-        record.model,
+        record.model[:_MODEL_CHARS],
         record.prompt_tokens,
         record.completion_tokens,
+        record.tokens_estimated,
         record.latency_ms(),
         record.ttft_ms(),
         _COST.get_db_prep_save(cost, connection),

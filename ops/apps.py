@@ -8,9 +8,10 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from prometheus_client import REGISTRY
 
-        from ops import wake
+        from ops import logs, wake
 
         wake.connect()
+        logs.connect()
 
         from ops.metrics import ProductCollector
 

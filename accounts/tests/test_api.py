@@ -86,3 +86,18 @@ def test_jwt_sign_in_is_rate_limited_per_address(alice):
     assert attempts[10].status_code == 429
     assert attempts[10].json()["error"]
     assert "Retry-After" in attempts[10].headers
+
+
+def test_me_refuses_the_same_native_and_target_language_as_sign_up_does(api):
+    both = api.patch("/api/v1/me", {"native_language": "fr", "target_language": "fr"})
+    # The stored target language is "en": a native language of "en" alone clashes with it.
+    one = api.patch("/api/v1/me", {"native_language": "en"})
+    fine = api.patch("/api/v1/me", {"native_language": "fr", "target_language": "en"})
+
+    for response in (both, one):
+        assert response.status_code == 400
+        assert response.json()["detail"] == {
+            "target_language": ["Pick a language other than your native one."]
+        }
+    assert fine.status_code == 200
+    assert fine.json()["profile"]["native_language"] == "fr"

@@ -90,3 +90,50 @@ def test_log_in_page_is_rate_limited(client, alice):
     assert blocked.status_code == 429
     assert "Too many attempts" in blocked.content.decode()
     assert client.get(reverse("accounts:profile")).status_code == 302  # not signed in
+
+
+def test_sign_up_errors_are_summed_up_at_the_top_of_the_form(client):
+    response = client.post(
+        reverse("accounts:signup"),
+        {**SIGN_UP, "password2": "something-else", "target_language": "fr"},
+    )
+
+    body = response.content.decode()
+    summary = body.index('id="error-summary"')
+    assert summary < body.index('<div class="field')
+    assert 'role="alert"' in body[summary - 80 : summary + 80]
+    assert '<a href="#id_target_language">Language you are learning: Pick a language' in body
+    assert '<a href="#id_password2">' in body
+
+
+def test_log_out_confirms_it(client, alice):
+    client.post(reverse("accounts:login"), {"username": "alice", "password": PASSWORD})
+
+    response = client.post(reverse("accounts:logout"), follow=True)
+
+    assert "You are logged out." in response.content.decode()
+
+
+def test_the_profile_page_refuses_the_same_native_and_target_language(client, alice):
+    client.post(reverse("accounts:login"), {"username": "alice", "password": PASSWORD})
+
+    response = client.post(
+        reverse("accounts:profile"),
+        {"native_language": "en", "target_language": "en", "level": "B1"},
+    )
+
+    assert response.status_code == 200
+    assert "Pick a language other than your native one." in response.content.decode()
+    assert LearnerProfile.objects.get(user=alice).native_language == "es"
+
+
+def test_sign_up_the_profile_page_and_the_api_share_their_labels():
+    from accounts.api import ProfileSerializer
+    from accounts.forms import ProfileForm, SignUpForm
+
+    names = ("native_language", "target_language", "level")
+    sign_up, profile = SignUpForm(), ProfileForm()
+    api = ProfileSerializer().fields
+
+    for name in names:
+        assert sign_up.fields[name].label == profile.fields[name].label == api[name].label

@@ -86,6 +86,17 @@ def test_a_rewrite_instead_of_a_correction_is_rejected_and_marked(scripted_llm):
     assert "tokens changed" in second.note
 
 
+def test_content_words_the_model_adds_are_not_the_learners_mistakes(scripted_llm):
+    # A real reply of the local model to a fixture sentence.
+    scripted_llm.queue(_reply("Yesterday I went to the cinema with my friends last night."))
+    [result] = analyse_utterances(
+        [UtteranceIn("m", "I went to cinema with my friends last night.")]
+    )
+    assert [(e.original, e.correction, e.source_type) for e in result.edits] == [
+        ("", "the", "M:DET")
+    ]
+
+
 def test_plausibility_allows_two_fixes_in_a_short_sentence():
     text, fixed = "She have two brother.", "She has two brothers."
     assert implausible(text, fixed, annotate(text, fixed)) == ""

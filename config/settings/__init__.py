@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "accounts",
     "llm",
+    "documents",
     "conversations",
     "analysis",
     "teaching",
@@ -157,7 +158,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Browsers must open websockets from one of these origins (CSRF for the socket).
+# Besides the site's own origin and CSRF_TRUSTED_ORIGINS, full origins (https://host:port)
+# whose pages may open websockets (config/websocket.py compares them as CSRF does).
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 
 # --- Background tasks -----------------------------------------------------------------
@@ -346,6 +348,107 @@ REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
 REPLY_MAX_SECONDS = env.float("REPLY_MAX_SECONDS", default=600.0)
 # Summarise the turns that left the context window once this many are waiting.
 CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4)
+
+# --- Models on any OpenAI-compatible server ------------------------------------------
+
+# /health asks the endpoint for its models (GET {OPENAI_BASE_URL}/models) at most this
+# often per process; the answer, good or bad, is reused until then.
+LLM_HEALTH_PROBE_SECONDS = env.float("LLM_HEALTH_PROBE_SECONDS", default=15.0)
+
+# --- Structured logs (structlog, django-structlog) ------------------------------------
+
+# "text": readable key=value lines (development); "json": one JSON object per event
+# (production's default). Both carry request_id, user_id, conversation_id, task_id and
+# duration_ms where they apply (see ops/logs.py).
+from ops import logs as _logs  # noqa: E402
+
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+INSTALLED_APPS.append("django_structlog")
+# After authentication, so that every request's events carry its user's id.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_structlog.middlewares.RequestMiddleware",
+)
+LOGGING["formatters"].update(_logs.formatters())
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+_logs.configure()
+
+# --- Documents and retrieval ----------------------------------------------------------
+
+# Largest upload accepted (413 beyond it), and the most pages a PDF may have.
+DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+DOCUMENT_MAX_PAGES = env.int("DOCUMENT_MAX_PAGES", default=1000)
+# Chunks of at most this many characters, neighbours sharing about OVERLAP of them.
+DOCUMENT_CHUNK_CHARS = env.int("DOCUMENT_CHUNK_CHARS", default=800)
+DOCUMENT_CHUNK_OVERLAP = env.int("DOCUMENT_CHUNK_OVERLAP", default=120)
+# Chunks embedded per llm.embed call during ingestion (progress is reported per batch).
+DOCUMENT_EMBED_BATCH = env.int("DOCUMENT_EMBED_BATCH", default=128)
+DOCUMENT_INGEST_MAX_ATTEMPTS = env.int("DOCUMENT_INGEST_MAX_ATTEMPTS", default=3)
+# Documents one conversation may draw on.
+DOCUMENTS_PER_CONVERSATION = env.int("DOCUMENTS_PER_CONVERSATION", default=20)
+# Retrieval: the chunks put in a prompt, the candidates each ranking contributes to the
+# fusion, reciprocal rank fusion's constant, and the least relevance (cosine plus 3/4 of
+# the share of the question's words found in it) a chunk needs to be used; when none
+# reaches it the tutor is told nothing relevant was found. See docs/retrieval.md.
+RETRIEVAL_TOP_K = env.int("RETRIEVAL_TOP_K", default=5)
+RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=30)
+# Lexical search ranks at most this many matching chunks (a common word would have it
+# score most of the chunks in scope; dense search still ranks them all).
+RETRIEVAL_LEXICAL_MAX_MATCHES = env.int("RETRIEVAL_LEXICAL_MAX_MATCHES", default=2000)
+RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
+RETRIEVAL_MIN_RELEVANCE = env.float("RETRIEVAL_MIN_RELEVANCE", default=0.5)
+# Chunk vectors kept in each process's memory for dense search (about 1 KB per chunk).
+RETRIEVAL_VECTOR_CACHE_CHUNKS = env.int("RETRIEVAL_VECTOR_CACHE_CHUNKS", default=200_000)
+# Documents one account may keep.
+DOCUMENTS_PER_USER = env.int("DOCUMENTS_PER_USER", default=200)
+
+# --- Hardening: sockets, API errors, page security -------------------------------------
+
+# One limit for an incoming websocket message under every server (Daphne and Uvicorn are
+# started with it by `manage.py serve`; pass it as --ws-max-size to a bare uvicorn). A
+# larger frame closes the socket with 1009, Message Too Big.
+WEBSOCKET_MAX_MESSAGE_BYTES = env.int("WEBSOCKET_MAX_MESSAGE_BYTES", default=1024 * 1024)
+# A `resume` replays at most this many messages; `resume.done` says whether more follow.
+RESUME_PAGE_MESSAGES = env.int("RESUME_PAGE_MESSAGES", default=100)
+# The API reads JSON only (form encodings would make every field a string, which the
+# schema's types do not allow); nested too deeply for Python's parser is a 400.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = ["config.parsers.JSONParser"]
+# Every status an operation answers with is in the schema (config/schema.py).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "config.schema.AutoSchema"
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "config.schema.trimmed_strings_need_text",
+]
+REST_FRAMEWORK["TEST_REQUEST_DEFAULT_FORMAT"] = "json"
+
+# Content-Security-Policy on every response (django-csp), a second wall behind the Markdown
+# sanitiser: scripts only from this site's own files, never inline; sockets and fetches
+# only to this origin. Inline styles stay allowed (admin, API docs and charts set them);
+# style cannot run code.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# A form refused by the CSRF check gets the product's 403 page (config/error_views.py).
+CSRF_FAILURE_VIEW = "config.error_views.csrf_failure"
+# A password change revokes the JWTs issued before it (REST and open websockets alike).
+SIMPLE_JWT["CHECK_REVOKE_TOKEN"] = True
 
 # --- Analysis: language detection and annotation -----------------------------------------
 

@@ -3,6 +3,7 @@
 from conversations.services.conversations import (
     conversation_create,
     conversation_delete,
+    conversation_documents_set,
     conversation_end,
     conversation_rename,
     title_from_text,
@@ -15,6 +16,7 @@ from conversations.services.summary import conversation_summarise
 __all__ = [
     "conversation_create",
     "conversation_delete",
+    "conversation_documents_set",
     "conversation_end",
     "conversation_rename",
     "conversation_summarise",

@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import llm
-from config.errors import Conflict
+from config.errors import Conflict, UserFacingError
 from conversations import events, hooks
 from conversations.models import Conversation, Mode, TaskType
 from conversations.services.messages import clean_text, post_locked
@@ -34,6 +34,7 @@ def conversation_create(
     mode: str = Mode.OPEN,
     keep_raw_messages: bool = True,
     client_id: str = "",
+    document_ids: list[int] | None = None,
 ) -> Conversation:
     """A new conversation with its first message and a pending reply (queued on commit).
     A repeated `client_id` (Idempotency-Key) returns the conversation it created; the
@@ -44,6 +45,7 @@ def conversation_create(
         if existing is not None:
             return existing
     llm.quota_check(owner)
+    documents = _attachable(owner, document_ids or [])
     try:
         with transaction.atomic():
             conversation = Conversation.objects.create(
@@ -54,6 +56,8 @@ def conversation_create(
                 keep_raw_messages=keep_raw_messages,
                 client_id=client_id,
             )
+            if documents:
+                conversation.documents.set(documents)
             post_locked(conversation, text=text, task_type=task_type)
     except IntegrityError:
         # The same key raced in from a retry: the first one won, return it.
@@ -100,5 +104,31 @@ def conversation_end(*, conversation: Conversation) -> Conversation:
 
 
 def conversation_delete(*, conversation: Conversation) -> None:
-    """Delete it with its messages. A reply being written stops at its next write."""
+    """Delete it with its messages. A reply being written stops at its next write, and
+    its open sockets close with 4404 once the deletion is committed."""
+    conversation_id = conversation.pk
     conversation.delete()
+    transaction.on_commit(lambda: events.close_sockets(conversation_id))
+
+
+def conversation_documents_set(*, conversation: Conversation, document_ids: list[int]) -> None:
+    """Attach exactly these documents of the owner (replies from now on draw on them)."""
+    documents = _attachable(conversation.owner, document_ids)
+    with transaction.atomic():
+        conversation.documents.set(documents)
+        Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+
+
+def _attachable(owner, document_ids: list[int]) -> list:
+    """The owner's documents among `document_ids` (404 for any other), within the limit."""
+    from django.conf import settings
+
+    from documents import selectors as documents_selectors
+
+    limit = settings.DOCUMENTS_PER_CONVERSATION
+    if len(set(document_ids)) > limit:
+        raise UserFacingError(
+            f"A conversation can draw on at most {limit} documents.",
+            detail={"document_ids": f"At most {limit}."},
+        )
+    return documents_selectors.documents_owned(owner, document_ids) if document_ids else []

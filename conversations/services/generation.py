@@ -23,6 +23,7 @@ import llm
 from conversations import context, events
 from conversations.models import Message, Role, Status
 from conversations.services import liveness
+from ops import logs
 from ops.db import release_connection
 
 logger = logging.getLogger(__name__)
@@ -36,10 +37,12 @@ def reply_generate(*, reply_id: int, task_id: str = "") -> None:
     reply = _claim(reply_id, task_id)
     if reply is None:
         return
+    logs.bind(conversation_id=reply.conversation_id, user_id=reply.conversation.owner_id)
     with liveness.beating(reply) as beat:
         stream = prompt = None
         try:
             prompt = context.prepare(reply)
+            reply.citations = prompt.citations
             stream = llm.stream(reply.task_type, prompt.messages, user=reply.conversation.owner)
             beat.on_lost = stream.close
             _stream_into(reply, stream)
@@ -180,6 +183,8 @@ def _finish(reply: Message, *, status: str, stream=None, error: str = "") -> Non
     }
     if stream is not None:
         fields |= _usage(stream)
+    if status != Status.FAILED and reply.citations:
+        fields["citations"] = reply.citations
     finished = Message.objects.filter(
         pk=reply.pk, status=Status.STREAMING, attempts=reply.attempts
     ).update(**fields)

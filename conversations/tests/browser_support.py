@@ -28,15 +28,23 @@ def free_port() -> int:
 
 
 class ProductServer:
-    def __init__(self, workdir: Path, *, script: dict) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        script: dict,
+        server: str = "daphne",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.workdir = workdir
+        self.server = server
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "server.log"
         self.script_path = workdir / "llm-script.json"
         self.script(script)
         self.process: subprocess.Popen | None = None
-        self.env = self._environment()
+        self.env = {**self._environment(), **(env or {})}
 
     def _environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -77,7 +85,10 @@ class ProductServer:
         self.manage("migrate", "--noinput")
         log = self.log_path.open("a")
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and manage.py)
-            [sys.executable, "manage.py", "serve", "--port", str(self.port)],
+            [
+                sys.executable,
+                *("manage.py", "serve", "--port", str(self.port), "--server", self.server),
+            ],
             cwd=settings.BASE_DIR,
             env=self.env,
             stdout=log,

@@ -281,7 +281,8 @@ def test_regenerate_queues_a_new_reply_replacing_the_last(api):
     reply = response.json()["reply"]
     assert (reply["seq"], reply["status"], reply["replaces_seq"]) == (3, "pending", 2)
     messages = api.get(f"{URL}{conversation['id']}/").json()["messages"]
-    assert [m["superseded"] for m in messages] == [False, True, False]
+    # The replaced reply leaves the view, as on the chat page and in the message pages.
+    assert [(m["seq"], m["superseded"]) for m in messages] == [(1, False), (3, False)]
 
 
 def test_regenerate_while_running_is_409(api):
@@ -451,3 +452,17 @@ def test_message_pages_leave_out_replaced_replies_and_refuse_a_bad_before_seq(ap
     assert [(m["seq"], m["role"]) for m in page["messages"]] == [(1, "user"), (3, "assistant")]
     assert api.get(url, {"before_seq": "zero"}).status_code == 400
     assert api.get(url, {"before_seq": 0}).status_code == 400
+
+
+def test_reading_a_long_conversation_returns_its_newest_page_of_messages(api):
+    conversation = create(api)
+    finish_running_replies()
+    many_messages(conversation["id"], 250)  # seqs 3..252
+
+    data = api.get(f"{URL}{conversation['id']}/").json()
+
+    assert [m["seq"] for m in data["messages"]] == list(range(53, 253))
+    assert data["has_earlier_messages"] is True
+    short = api.get(f"{URL}{create(api)['id']}/").json()
+    assert [m["seq"] for m in short["messages"]] == [1, 2]
+    assert short["has_earlier_messages"] is False

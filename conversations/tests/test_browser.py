@@ -231,11 +231,14 @@ def test_learner_stops_retries_renames_ends_and_deletes(server, page):
         page.wait_for_selector("#ended-note:visible")
         assert page.get_by_label("Your message").is_disabled()
 
-        # Delete it, after confirming, and land on an empty list.
+        # Delete it, after confirming, and land on the list, which confirms it.
         page.get_by_role("button", name="Delete").click()
         page.get_by_role("dialog").get_by_role("button", name="Delete").click()
         page.wait_for_url(server.url + "/")
-        assert page.get_by_text("Present perfect basics").count() == 0
+        assert page.locator(".conversation-item", has_text="Present perfect basics").count() == 0
+        assert page.locator(".flash").inner_text() == (
+            "Deleted “Present perfect basics” and all its messages."
+        )
 
 
 class FrameFilter:
@@ -388,3 +391,46 @@ def test_a_long_conversation_opens_on_its_end_and_loads_earlier_messages(server,
         box = page.locator("#message-31").bounding_box()
         assert 0 <= box["y"] < page.viewport_size["height"]
         assert page.get_by_role("button", name="Regenerate").count() == 1
+
+
+def test_a_chat_page_says_when_its_conversation_is_gone_or_its_learner_signed_out(server, page):
+    """The server's close codes reach the page (4404, 4401): it says why, offers the way
+    on, and stops reconnecting. Nothing on the way trips the Content-Security-Policy."""
+    server.script({"default": QUICK})
+    console: list[str] = []
+    other = page.context.new_page()
+    for tab in (page, other):
+        tab.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    status = other.locator("#connection-status")
+    with server_log_on_failure(server):
+        start_conversation(page, "Is this sentence right?")
+        other.goto(page.url)
+        other.wait_for_selector("#connection-status[data-state=connected]")
+
+        # Deleted in one tab: the other says so and links back to the list.
+        page.get_by_role("button", name="Delete").click()
+        page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+        page.wait_for_url(server.url + "/")
+        other.wait_for_selector("#connection-status[data-state=closed]")
+        assert status.inner_text().startswith("This conversation no longer exists.")
+        assert other.locator("#connection-link").inner_text() == "Back to your conversations"
+        assert other.locator("#connection-link").get_attribute("href") == "/"
+        other.wait_for_timeout(2500)  # longer than the first reconnection delay
+        assert status.get_attribute("data-state") == "closed"
+        assert "Reconnecting" not in status.inner_text()
+
+        # Signed out in one tab: the other's socket closes, and it offers to sign in again.
+        start_conversation(page, "One more question")
+        other.goto(page.url)
+        other.wait_for_selector("#connection-status[data-state=connected]")
+        page.get_by_role("button", name="Log out").click()
+        page.wait_for_url(re.compile(r"/accounts/login/"))
+        assert page.get_by_text("You are logged out.").is_visible()
+        other.wait_for_selector("#connection-status[data-state=closed]")
+        assert status.inner_text().startswith("You are signed out —")
+        sign_in = other.locator("#connection-link")
+        assert sign_in.inner_text() == "sign in again"
+        assert sign_in.get_attribute("href").startswith("/accounts/login/?next=%2Fconversations%2F")
+        assert other.get_by_role("button", name="Send").is_disabled()
+
+    assert not [line for line in console if "Content Security Policy" in line], console

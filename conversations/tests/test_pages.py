@@ -265,3 +265,32 @@ def test_a_short_conversation_offers_no_earlier_messages(alice):
     html = signed_in(alice).get(f"/conversations/{conversation.id}/").content.decode()
 
     assert "load-earlier" not in html
+
+
+@pytest.mark.django_db
+def test_the_list_counts_the_messages_the_chat_shows(alice):
+    conversation = make_conversation(alice)
+    add_message(conversation, Role.USER, "Question")
+    add_message(conversation, Role.ASSISTANT, "First answer", superseded=True)
+    add_message(conversation, Role.ASSISTANT, "Second answer", replaces_seq=2)
+
+    body = signed_in(alice).get("/").content.decode()
+
+    assert "2 messages" in body and "3 messages" not in body
+
+
+@pytest.mark.django_db
+def test_deleting_from_the_chat_page_confirms_it_on_the_list(alice, bob):
+    conversation = make_conversation(alice, "Weekend plans")
+    add_message(conversation, Role.USER, "Question")
+    client = signed_in(alice)
+    url = f"/conversations/{conversation.pk}/delete/"
+
+    assert signed_in(bob).post(url).status_code == 404
+    assert client.get(url).status_code == 405
+    response = client.post(url, follow=True)
+
+    assert response.redirect_chain == [("/", 302)]
+    assert "Deleted “Weekend plans” and all its messages." in response.content.decode()
+    assert not Conversation.objects.filter(pk=conversation.pk).exists()
+    assert client.get(f"/conversations/{conversation.pk}/").status_code == 404

@@ -24,6 +24,10 @@ class Provider:
         """JSON text for `request.json_schema` (validated by the gateway)."""
         raise NotImplementedError
 
+    def counts_exactly(self, model: str) -> bool:
+        """Whether count_* use `model`'s own tokenizer (otherwise they estimate)."""
+        return False
+
     def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
         return estimate_messages(messages)
 

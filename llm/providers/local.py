@@ -7,6 +7,7 @@ a slot generates), so token counts never wait behind a generation.
 """
 
 import atexit
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -38,7 +39,40 @@ def model_path() -> Path:
     return found[0]
 
 
-def _chatml(messages: list[dict[str, str]]) -> str:
+_params_lock = threading.Lock()
+
+
+def prepare_llama_cpp() -> None:
+    """Call before llama.cpp is first imported or a model loaded in this process.
+
+    - OpenMP threads that sleep when idle: by default they spin between batches, and on
+      shared, busy cores the spinning threads starve each other. Measured on this
+      project's 2-core machines at load average 8: 90 prompt + 32 reply tokens took
+      27.8 s spinning, 3.0 s passive. libgomp reads the variable once, when it loads.
+    - No extra buffer types: llama.cpp repacks weights into AMX/AVX-512 layouts on CPUs
+      that report them; on this project's Xeon machines (AMX in /proc/cpuinfo, inside a
+      VM) the first batched decode then segfaults and the whole process dies. Plain
+      buffers cost a 135M model little. llama-cpp-python has no argument for it, so the
+      default model parameters it starts from are wrapped (once, idempotently).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import llama_cpp.llama_cpp as native
+
+    with _params_lock:
+        default = native.llama_model_default_params
+        if getattr(default, "without_extra_buffers", False):
+            return
+
+        def params() -> Any:
+            value = default()
+            value.use_extra_bufts = False
+            return value
+
+        params.without_extra_buffers = True  # type: ignore[attr-defined]
+        native.llama_model_default_params = params
+
+
+def chatml(messages: list[dict[str, str]]) -> str:
     """SmolLM2's chat template (ChatML) as text, to count prompt tokens exactly."""
     body = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages)
     return body + "<|im_start|>assistant\n"
@@ -68,6 +102,7 @@ class LocalProvider(Provider):
     @staticmethod
     def _load() -> Any:
         try:
+            prepare_llama_cpp()
             from llama_cpp import Llama
         except ImportError as exc:
             raise errors.ModelUnavailable(detail="llama-cpp-python is not installed") from exc
@@ -145,11 +180,14 @@ class LocalProvider(Provider):
 
     # -- tokens --------------------------------------------------------------------------
 
+    def counts_exactly(self, model: str) -> bool:
+        return True
+
     def count_text(self, model: str, text: str) -> int:
         if not text:
             return 0
         return len(self._llama().tokenize(text.encode(), add_bos=False, special=False))
 
     def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
-        prompt = _chatml(messages).encode()
+        prompt = chatml(messages).encode()
         return len(self._llama().tokenize(prompt, add_bos=False, special=True))

@@ -18,18 +18,29 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
 from llm import errors
 from llm.providers.base import Provider
 from llm.results import ProviderRequest, ProviderResult, Usage
-from llm.tokens import TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMER, estimate_tokens, tiktoken_encoding
+from llm.tokens import (
+    TOKENS_PER_MESSAGE,
+    TOKENS_REPLY_PRIMER,
+    estimate_tokens,
+    smollm2_tokenizer,
+    tiktoken_encoding,
+)
 
 # Structured output methods, best first; an endpoint that rejects one gets the next and
 # the choice is remembered per endpoint and model.
 METHODS = ("json_schema", "function_calling", "json_mode")
 CLIENT_CACHE_SIZE = 64
+OPENAI_MODEL = "gpt-4o-mini"
+# Listing an endpoint's models (start-up, /health) must answer well inside a probe's
+# deadline.
+MODELS_TIMEOUT_SECONDS = 2.0
 STREAM_OPTIONS = {"include_usage": True}
 # One message of each role the gateway sends: ChatOpenAI's request for it shows whether
 # it would pass our messages through unchanged (see _direct_stream_params).
@@ -81,19 +92,94 @@ def translate(exc: Exception) -> errors.LLMError:
     timeouts, transport = _transport_errors()
     detail = f"{exc.__class__.__name__}: {exc}"[:300]
     if isinstance(exc, openai.RateLimitError):
-        return errors.ModelRateLimited(detail=detail, retry_after=_retry_after(exc.response))
+        return errors.ModelRateLimited(
+            detail=detail, retry_after=_retry_after(exc.response), upstream_status=429
+        )
     if isinstance(exc, (openai.APITimeoutError, *timeouts)):
         return errors.ModelTimeout(detail=detail)
     if isinstance(exc, openai.APIStatusError):
-        if exc.status_code >= 500 or exc.status_code in (408, 409):
-            return errors.ModelUnavailable(detail=detail, retry_after=_retry_after(exc.response))
-        return errors.InvalidModelRequest(detail=detail)
+        status = exc.status_code
+        if status >= 500 or status in (408, 409):
+            return errors.ModelUnavailable(
+                detail=detail, retry_after=_retry_after(exc.response), upstream_status=status
+            )
+        if status in (401, 403, 404):
+            # A wrong key, or a base URL or model the endpoint does not have.
+            return errors.ModelMisconfigured(detail=detail, upstream_status=status)
+        return errors.InvalidModelRequest(detail=detail, upstream_status=status)
     if isinstance(exc, (openai.APIConnectionError, *transport)):
         return errors.ModelUnavailable(detail=detail)
     if isinstance(exc, openai.APIResponseValidationError | ValueError):
         # A garbled body (malformed JSON) from an endpoint that answered 200.
         return errors.ModelUnavailable(detail=detail)
     return errors.LLMError(detail=detail)
+
+
+def is_openai(base_url: str) -> bool:
+    """Whether the endpoint is OpenAI's own (or Azure's), which takes OpenAI's newest
+    parameters; every other OpenAI-compatible server is spoken to in the classic dialect."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    return host == "api.openai.com" or host.endswith(".openai.azure.com")
+
+
+def _refused(exc: errors.LLMError) -> bool:
+    """Whether an endpoint answered a structured-output method with a refusal of that
+    method. Servers say so with any status (llama.cpp's answers json_schema with a 500);
+    a rate limit, a wrong key or a missing model is about the endpoint, not the method."""
+    status = exc.upstream_status
+    return status is not None and status != 429 and not isinstance(exc, errors.ModelMisconfigured)
+
+
+# Process-level knowledge of endpoints: the models each serves, and per endpoint and
+# model the structured-output method that works there.
+_models_lock = threading.Lock()
+_served: dict[tuple[str, str], tuple[str, ...]] = {}
+_methods: dict[tuple[str, str], str] = {}
+
+
+def endpoint_cache_clear() -> None:
+    """Forget what was learnt about endpoints (tests; a server swapped under us)."""
+    with _models_lock:
+        _served.clear()
+    _methods.clear()
+
+
+def endpoint_models(base_url: str, api_key: str, *, timeout: float = MODELS_TIMEOUT_SECONDS):
+    """The model ids `GET {base_url}/models` lists, as a tuple; `llm.errors` types when the
+    endpoint is unreachable, refuses the key, or has no such path."""
+    import openai
+
+    client = openai.OpenAI(
+        base_url=base_url, api_key=api_key or "no-key", timeout=timeout, max_retries=0
+    )
+    try:
+        page = client.models.list()
+        return tuple(model.id for model in page.data)
+    except Exception as exc:
+        raise translate(exc) from exc
+    finally:
+        client.close()
+
+
+def endpoint_model(base_url: str, api_key: str) -> str:
+    """The model to use when LLM_MODEL is unset: OpenAI's default on OpenAI, otherwise the
+    one model the endpoint serves. Remembered per endpoint for the life of the process."""
+    if is_openai(base_url):
+        return OPENAI_MODEL
+    key = (base_url, api_key)
+    with _models_lock:
+        served = _served.get(key)
+        if served is None:
+            served = endpoint_models(base_url, api_key)
+            if len(served) == 1:
+                _served[key] = served
+    if len(served) != 1:
+        listed = ", ".join(served[:10]) or "none"
+        raise errors.ModelMisconfigured(
+            detail=f"LLM_MODEL is not set and {base_url} serves {len(served)} models "
+            f"({listed}): set LLM_MODEL to the one to use"
+        )
+    return served[0]
 
 
 @dataclass(frozen=True)
@@ -107,12 +193,14 @@ class _Client:
 
 class OpenAIProvider(Provider):
     name = "openai"
-    default_model = "gpt-4o-mini"
+
+    @property
+    def default_model(self) -> str:  # type: ignore[override]
+        return endpoint_model(settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY)
 
     def __init__(self) -> None:
         self._clients: OrderedDict[tuple, _Client] = OrderedDict()
         self._runnables: OrderedDict[tuple, Any] = OrderedDict()
-        self._methods: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
     # -- clients -----------------------------------------------------------------------
@@ -152,10 +240,10 @@ class OpenAIProvider(Provider):
             # Local servers (Ollama, llama.cpp) take no key, but the SDK insists on one.
             api_key=settings.OPENAI_API_KEY or "no-key",
             temperature=request.temperature,
-            max_tokens=request.max_tokens,
             timeout=request.timeout,
             max_retries=0,
             stream_usage=True,
+            **_length_limit(settings.OPENAI_BASE_URL, request.max_tokens),
         )
         return _Client(chat, _direct_stream_params(chat))
 
@@ -202,19 +290,38 @@ class OpenAIProvider(Provider):
     # -- structured --------------------------------------------------------------------
 
     def structured(self, request: ProviderRequest) -> ProviderResult:
+        """The first method of METHODS the endpoint accepts. Once one has worked for this
+        endpoint and model, calls go straight to it, and its failures are the endpoint's
+        (retried by the gateway) unless it is refused outright with a 4xx."""
         endpoint = (settings.OPENAI_BASE_URL, request.model)
-        known = self._methods.get(endpoint, METHODS[0])
-        methods = (known, *(m for m in METHODS if m != known))
-        for method in methods[:-1]:
+        known = _methods.get(endpoint)
+        if known is not None:
+            try:
+                return self._structured_with(known, request)
+            except errors.InvalidModelRequest:
+                _methods.pop(endpoint, None)  # the endpoint changed its mind: look again
+        return self._structured_discover(endpoint, request, tried=known)
+
+    def _structured_discover(
+        self, endpoint: tuple[str, str], request: ProviderRequest, tried: str | None
+    ) -> ProviderResult:
+        refusal: errors.LLMError | None = None
+        for method in (m for m in METHODS if m != tried):
             try:
                 result = self._structured_with(method, request)
-            except errors.InvalidModelRequest:
-                continue  # the endpoint rejects `method` (e.g. no json_schema): next one
-            self._methods[endpoint] = method
+            except errors.LLMError as exc:
+                if not _refused(exc):
+                    raise  # a timeout or an unreachable endpoint says nothing of `method`
+                logger.info("%s refused structured output by %s: %s", endpoint, method, exc.detail)
+                refusal = exc
+                continue
+            _methods[endpoint] = method
+            if method != METHODS[0]:
+                logger.info("%s: structured output by %s from now on", endpoint, method)
             return result
-        result = self._structured_with(methods[-1], request)
-        self._methods[endpoint] = methods[-1]
-        return result
+        if refusal is None:
+            raise errors.InvalidModelRequest(detail="no structured-output method left to try")
+        raise refusal  # every method failed: retryable if the last was a 5xx
 
     def _structured_with(self, method: str, request: ProviderRequest) -> ProviderResult:
         schema = {**(request.json_schema or {}), "title": request.schema_name}
@@ -254,15 +361,37 @@ class OpenAIProvider(Provider):
 
     # -- tokens ------------------------------------------------------------------------
 
+    def counts_exactly(self, model: str) -> bool:
+        return smollm2_tokenizer(model) is not None or tiktoken_encoding(model) is not None
+
     def count_text(self, model: str, text: str) -> int:
+        if not text:
+            return 0
+        vocab = smollm2_tokenizer(model)
+        if vocab is not None:
+            return len(vocab.tokenize(text.encode(), add_bos=False, special=False))
         encoding = tiktoken_encoding(model)
         if encoding is None:
             return estimate_tokens(text)
         return len(encoding.encode(text, disallowed_special=()))
 
     def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
+        vocab = smollm2_tokenizer(model)
+        if vocab is not None:
+            from llm.providers.local import chatml
+
+            return len(vocab.tokenize(chatml(messages).encode(), add_bos=False, special=True))
         per_message = sum(self.count_text(model, m.get("content") or "") for m in messages)
         return per_message + TOKENS_PER_MESSAGE * len(messages) + TOKENS_REPLY_PRIMER
+
+
+def _length_limit(base_url: str, max_tokens: int) -> dict[str, Any]:
+    """ChatOpenAI's arguments for the reply's length limit. ChatOpenAI sends its
+    max_tokens as `max_completion_tokens`, which only OpenAI reads: llama.cpp's server
+    drops it and generated 1,036 tokens against a limit of 5. Others get `max_tokens`."""
+    if is_openai(base_url):
+        return {"max_tokens": max_tokens}
+    return {"extra_body": {"max_tokens": max_tokens}}
 
 
 def _direct_stream_params(chat: Any) -> dict[str, Any] | None:

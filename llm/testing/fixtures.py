@@ -12,6 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 from llm.cache import cache_namespace_reset
+from llm.health import probe_cache_clear
+from llm.providers.openai import endpoint_cache_clear
 from llm.providers.scripted import SCRIPT, Script
 from llm.testing.openai_stub import OpenAIStub
 
@@ -44,6 +46,7 @@ def openai_llm(settings, openai_stub_server: OpenAIStub) -> OpenAIStub:
     settings.LLM_RETRY_BASE_SECONDS = 0.001
     settings.LLM_PROFILE_CACHE_SECONDS = 0
     openai_stub_server.reset()
-    openai_stub_server.reject_json_schema = False
+    endpoint_cache_clear()
+    probe_cache_clear()
     cache_namespace_reset(uuid.uuid4().hex[:12])
     return openai_stub_server

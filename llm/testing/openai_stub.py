@@ -9,9 +9,13 @@
 It serves POST /v1/embeddings (deterministic vectors) and POST /v1/chat/completions:
 streamed SSE (usage in a final chunk when `stream_options.include_usage`), plain JSON,
 JSON mode, json_schema and tool calls (the reply is then a minimal instance of the
-schema unless a text is queued). Queued replies can fail: any status with Retry-After,
-malformed JSON, a stream that stalls. With the queue empty, replies come at the server's
-own pace (`first_token_delay`, `token_delay`):
+schema unless a text is queued), and GET /v1/models. Queued replies can fail: any status
+with Retry-After, malformed JSON, a stream that stalls. With the queue empty, replies
+come at the server's own pace (`first_token_delay`, `token_delay`). Like llama.cpp's
+server it honours `max_tokens` and ignores `max_completion_tokens`; attributes make it
+behave like other servers: `reject_json_schema` (with `json_schema_status`),
+`honour_max_tokens`, `send_usage`, `models` (what GET /models lists) and `api_key` (401
+for any other key):
 
     python -m llm.testing.openai_stub --port 8100 --first-token-delay 0.2 --token-delay 0.01
 """
@@ -89,9 +93,9 @@ class OpenAIStub:
         self.first_token_delay = first_token_delay
         self.token_delay = token_delay
         self.default_text = default_text
-        # Behave like an endpoint without json_schema support (400), to test fallbacks.
-        self.reject_json_schema = reject_json_schema
+        self.configure(reject_json_schema=reject_json_schema)
         self.requests: list[dict[str, Any]] = []
+        self.gets: list[str] = []  # paths of GET requests
         self._replies: deque[StubReply] = deque()
         self._lock = threading.Lock()
         self.stopping = threading.Event()
@@ -119,10 +123,32 @@ class OpenAIStub:
             self._replies.append(reply)
         return reply
 
+    def configure(
+        self,
+        *,
+        reject_json_schema: bool = False,
+        json_schema_status: int = 400,
+        honour_max_tokens: bool = True,
+        send_usage: bool = True,
+        models: tuple[str, ...] = ("stub-model",),
+        api_key: str | None = None,
+    ) -> None:
+        """How the server behaves; every call starts from the defaults."""
+        # An endpoint without json_schema support answers it with this status (OpenAI's
+        # older models a 400, llama.cpp's server a 500), to test fallbacks.
+        self.reject_json_schema = reject_json_schema
+        self.json_schema_status = json_schema_status
+        self.honour_max_tokens = honour_max_tokens
+        self.send_usage = send_usage
+        self.models = models
+        self.api_key = api_key
+
     def reset(self) -> None:
         with self._lock:
             self._replies.clear()
             self.requests.clear()
+            self.gets.clear()
+        self.configure()
 
     def start(self) -> "OpenAIStub":
         self._thread = threading.Thread(
@@ -164,9 +190,20 @@ class _Handler(BaseHTTPRequestHandler):
     def stub(self) -> OpenAIStub:
         return self.server.stub  # type: ignore[attr-defined]
 
+    def _authorised(self) -> bool:
+        expected = self.stub.api_key
+        if expected is None or self.headers.get("Authorization") == f"Bearer {expected}":
+            return True
+        self._json(401, {"error": {"message": "invalid api key", "type": "invalid_api_key"}})
+        return False
+
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
-            self._json(200, {"object": "list", "data": [{"id": "stub-model", "object": "model"}]})
+        self.stub.gets.append(self.path)
+        if not self._authorised():
+            return
+        if self.path.rstrip("/") == "/v1/models":
+            data = [{"id": name, "object": "model"} for name in self.stub.models]
+            self._json(200, {"object": "list", "data": data})
         else:
             self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
@@ -179,10 +216,14 @@ class _Handler(BaseHTTPRequestHandler):
                 400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}
             )
             return
-        if self.path.rstrip("/").endswith("/embeddings"):
+        if not self._authorised():
+            self.stub.requests.append(body)  # refused, but counted
+            return
+        if self.path.rstrip("/") == "/v1/embeddings":
             self._embeddings(body)
             return
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self.path.rstrip("/") != "/v1/chat/completions":
+            self.stub.requests.append(body)
             self._json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
             return
         reply = self.stub._next(body)
@@ -190,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(reply)
         elif self._rejects(body):
             self._json(
-                400,
+                self.stub.json_schema_status,
                 {
                     "error": {
                         "message": "response_format json_schema is not supported",
@@ -268,6 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.malformed:
             self._raw(200, b'{"id": "chatcmpl-stub", "choices": [', "application/json")
             return
+        text = "".join(self._limited(body, _tokens(text))) if text else text
         message: dict[str, Any] = {"role": "assistant", "content": text or None}
         if tool:
             message["tool_calls"] = [{"id": "call_stub", "type": "function", "function": tool}]
@@ -286,7 +328,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "finish_reason": "tool_calls" if tool else "stop",
                     }
                 ],
-                "usage": self._usage(body, completion_tokens),
+                **({"usage": self._usage(body, completion_tokens)} if self.stub.send_usage else {}),
             },
         )
 
@@ -324,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             if first and self.stub.stopping.wait(first):
                 return
-            tokens = _tokens(text)
+            tokens = self._limited(body, _tokens(text))
             for index, token in enumerate(tokens):
                 if reply.stall_after_chunks is not None and index >= reply.stall_after_chunks:
                     self.stub.stopping.wait(60)  # hold the connection open, silent
@@ -343,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 )
             self._event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-            if (body.get("stream_options") or {}).get("include_usage"):
+            if self.stub.send_usage and (body.get("stream_options") or {}).get("include_usage"):
                 self._event({**base, "choices": [], "usage": self._usage(body, len(tokens))})
             # The last event and the end of the chunked body in one write, so that a client
             # that stops reading at [DONE] still finds the body complete and keeps the
@@ -352,6 +394,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(done), done))
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _limited(self, body: dict[str, Any], tokens: list[str]) -> list[str]:
+        """The reply cut at `max_tokens`, as llama.cpp's server does (it ignores
+        `max_completion_tokens`, which only OpenAI reads)."""
+        limit = body.get("max_tokens")
+        if self.stub.honour_max_tokens and isinstance(limit, int) and limit > 0:
+            return tokens[:limit]
+        return tokens
 
     # -- plumbing --------------------------------------------------------------------
 

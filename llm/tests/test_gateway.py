@@ -374,3 +374,15 @@ def test_profiles_are_cached_per_process_and_a_save_clears_them(
     profile.save()
 
     assert llm.get_profile("chat").temperature == 0.1
+
+
+def test_stream_stops_at_the_profiles_max_tokens_whatever_the_model_does(scripted_llm, alice):
+    # The scripted model, like some servers, ignores the limit it is sent.
+    TaskProfile.objects.filter(name="chat").update(max_tokens=5)
+    scripted_llm.queue("abcd" * 50, chunk_size=4)
+
+    reply = llm.stream("chat", HELLO, user=alice)
+    deltas = list(reply)
+
+    assert deltas == ["abcd"] * 5
+    assert LLMCall.objects.get().status == "ok"

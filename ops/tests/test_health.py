@@ -91,3 +91,26 @@ async def test_the_channel_layer_check_leaves_no_channel_behind():
     # The Redis pub/sub layer keeps one layer (and subscription set) per event loop.
     held = layer._get_layer().channels if hasattr(layer, "_get_layer") else layer.channels
     assert [name for name in held if "health." in name] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_health_is_503_when_the_model_server_is_down(client, settings):
+    import socket
+
+    from llm.health import probe_cache_clear
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    settings.LLM_PROVIDER = "openai"
+    settings.OPENAI_BASE_URL = dead
+    settings.LLM_MODEL = "any-model"
+    probe_cache_clear()
+    fresh_heartbeat()
+
+    response = client.get("/health")
+
+    model = response.json()["components"]["model_provider"]
+    assert response.status_code == 503
+    assert model["status"] == "down"
+    assert model["detail"].startswith(f"openai: unreachable at {dead}")

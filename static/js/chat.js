@@ -14,6 +14,7 @@
   const API = root.dataset.apiUrl;
   const WS_PATH = root.dataset.wsUrl;
   const HOME = root.dataset.homeUrl;
+  const LOGIN = root.dataset.loginUrl;
   const TASK_LABELS = initial.task_labels || {};
   const FINAL = new Set(["complete", "failed", "cancelled"]);
   const ACTIVE = new Set(["pending", "streaming"]);
@@ -30,6 +31,7 @@
     announcer: document.getElementById("announcer"),
     status: document.getElementById("connection-status"),
     statusText: document.getElementById("connection-text"),
+    statusLink: document.getElementById("connection-link"),
     reconnectNow: document.getElementById("reconnect-now"),
     title: document.getElementById("chat-title"),
     renameButton: document.getElementById("rename-button"),
@@ -39,6 +41,7 @@
     renameError: document.getElementById("rename-error"),
     endButton: document.getElementById("end-button"),
     deleteButton: document.getElementById("delete-button"),
+    deleteForm: document.getElementById("delete-form"),
     endedNote: document.getElementById("ended-note"),
     form: document.getElementById("composer"),
     stopButton: document.getElementById("stop-button"),
@@ -196,6 +199,10 @@
       el("span", "visually-hidden", "Your tutor is writing…"));
     bubble.append(typing);
 
+    const sources = el("aside", "message-sources");
+    sources.setAttribute("aria-label", "Sources");
+    sources.append(el("strong", "", "Sources"), el("ol"));
+    bubble.append(sources);
     bubble.append(el("p", "message-error"));
     const footer = el("footer", "message-footer");
     footer.append(el("span", "badge"), el("span", "message-note"), el("span", "message-meta"));
@@ -229,6 +236,8 @@
     badge.textContent = label && m.role === "user" && m.task_type !== "chat" ? label : "";
     badge.hidden = !badge.textContent;
 
+    renderSources(m, li);
+
     const error = li.querySelector(".message-error");
     error.textContent = m.status === "failed" ? (m.error || "Your tutor could not answer this time.") : "";
     error.hidden = !error.textContent;
@@ -243,6 +252,31 @@
     if (m.role === "assistant" && m.completion_tokens) parts.push(m.completion_tokens + " tokens");
     meta.textContent = parts.join(" · ");
     meta.hidden = !meta.textContent;
+  }
+
+  /* A grounded reply's sources: each links to the passage in its document (plain text
+   * only), or says the document was deleted. */
+  function renderSources(m, li) {
+    const box = li.querySelector(".message-sources");
+    if (!box) return;
+    const citations = Array.isArray(m.citations) ? m.citations : [];
+    box.hidden = citations.length === 0 || !isFinal(m);
+    const items = box.querySelector("ol");
+    items.replaceChildren();
+    for (const c of citations) {
+      const item = el("li", c.deleted ? "is-deleted" : "");
+      const where = "[" + c.n + "] " + c.title + (c.page ? ", page " + c.page : "") + (c.section ? ", " + c.section : "");
+      if (c.deleted || typeof c.url !== "string" || !c.url.startsWith("/documents/")) {
+        item.append(el("span", "", "[" + c.n + "] " + c.title), document.createTextNode(" "),
+          el("em", "", "(document deleted)"));
+      } else {
+        const link = el("a", "", where);
+        link.href = c.url;
+        item.append(link);
+      }
+      item.append(el("span", "source-snippet", c.snippet || ""));
+      items.append(item);
+    }
   }
 
   function insertInOrder(li, seq) {
@@ -269,7 +303,7 @@
     }
     ui.empty.hidden = ui.list.children.length > 0;
     ui.stopButton.hidden = !active || ended();
-    composer.block(Boolean(active) || ended());
+    composer.block(Boolean(active) || ended() || link.gone);
     ui.form.classList.toggle("is-replying", Boolean(active));
     ui.hint.textContent = ended()
       ? ""
@@ -316,6 +350,7 @@
     pingTimer: 0,
     lastHeard: 0,
     stopped: false,
+    gone: false, // closed by the server for good (signed out, conversation deleted)
     resumeSentAt: 0,
     resumeAgain: false,
     watchTimer: 0,
@@ -367,17 +402,29 @@
       if (link.socket !== socket) return;
       link.socket = null;
       stopHeartbeat();
+      // The server's own close codes (docs/websocket-protocol.md): retrying cannot help.
       if (event.code === 4401) {
-        link.stopped = true;
-        setStatus("closed", "Signed out — reload to log in again");
+        stopFor("You are signed out —", "sign in again",
+          LOGIN + "?next=" + encodeURIComponent(window.location.pathname));
       } else if (event.code === 4404) {
-        link.stopped = true;
-        setStatus("closed", "This conversation no longer exists");
-        composer.block(true);
+        stopFor("This conversation no longer exists.", "Back to your conversations", HOME);
       } else {
         scheduleReconnect();
       }
     };
+  }
+
+  /* The socket was closed for good: say why, offer the way on, never reconnect. */
+  function stopFor(text, linkText, href) {
+    link.stopped = true;
+    link.gone = true;
+    window.clearTimeout(link.retryTimer);
+    setStatus("closed", text);
+    ui.statusLink.textContent = linkText;
+    ui.statusLink.href = href;
+    ui.statusLink.hidden = false;
+    composer.block(true);
+    announce(text + " " + linkText);
   }
 
   /* Exponential backoff with jitter, capped, so a restarting server is not stampeded. */
@@ -490,7 +537,12 @@
         break;
       case "resume.done":
         link.resumeSentAt = 0;
-        if (link.resumeAgain) requestResume();
+        if (frame.more) {
+          // One page of the replay: ask for the next, from where this one stopped.
+          if (send({ type: "resume", after_seq: frame.seq })) link.resumeSentAt = Date.now();
+        } else if (link.resumeAgain) {
+          requestResume();
+        }
         break;
       case "error":
         toast(frame.error || "The server refused that request.");
@@ -658,14 +710,10 @@
       danger: true,
     });
     if (!yes) return;
-    try {
-      await Coach.api("DELETE", API);
-      link.stopped = true;
-      dropSocket();
-      window.location.assign(HOME);
-    } catch (err) {
-      toast(err.message);
-    }
+    // A page POST, so the list it lands on confirms the deletion (Django messages).
+    link.stopped = true;
+    dropSocket();
+    ui.deleteForm.submit();
   }
 
   /* ---- Wiring ---------------------------------------------------------------------- */
@@ -700,7 +748,7 @@
   window.addEventListener("pagehide", () => { link.stopped = true; dropSocket(); });
   window.addEventListener("pageshow", (event) => {
     // Back/forward cache: the page comes back frozen, its socket gone.
-    if (event.persisted) { link.stopped = false; reconnectNow(); }
+    if (event.persisted && !link.gone) { link.stopped = false; reconnectNow(); }
   });
 
   // Take over the server-rendered messages: same markup, now driven by the state. Their

@@ -12,8 +12,11 @@
         if (!lastTry || lastTry.text !== text || lastTry.taskType !== taskType) {
           lastTry = { text: text, taskType: taskType, key: Coach.uuid() };
         }
-        const conversation = await Coach.api("POST", form.dataset.apiUrl,
-          { text: text, task_type: taskType }, { "Idempotency-Key": lastTry.key });
+        const body = { text: text, task_type: taskType };
+        const picked = Array.from(form.querySelectorAll('input[name="document_ids"]:checked'), (box) => Number(box.value));
+        if (picked.length) Object.assign(body, { mode: "rag", document_ids: picked });
+        const conversation = await Coach.api("POST", form.dataset.apiUrl, body,
+          { "Idempotency-Key": lastTry.key });
         composer.block(true); // no second conversation while the chat page loads
         window.location.assign(form.dataset.chatUrl.replace("__id__", encodeURIComponent(conversation.id)));
       },

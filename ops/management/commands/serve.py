@@ -58,16 +58,38 @@ class Command(BaseCommand):
 def serve_daphne(host: str, port: int) -> None:
     # daphne.server installs Twisted's asyncio reactor on import; keep it local.
     from daphne.endpoints import build_endpoint_description_strings
-    from daphne.server import Server
 
     from config.asgi import application
 
-    Server(
+    limit = settings.WEBSOCKET_MAX_MESSAGE_BYTES
+    _daphne_server_class()(
         application=application,
         endpoints=build_endpoint_description_strings(host=host, port=port),
         signal_handlers=True,
         websocket_timeout=86400,
+        websocket_max_message_size=limit,
+        websocket_max_frame_size=limit,
     ).run()
+
+
+def _daphne_server_class():
+    from daphne.server import Server
+
+    class Limited(Server):
+        """Daphne whose sockets answer an oversized message with a 1009 close frame, as
+        Uvicorn's do: by default Autobahn drops the connection without one."""
+
+        @property
+        def ws_factory(self):
+            return self._ws_factory
+
+        @ws_factory.setter
+        def ws_factory(self, factory) -> None:
+            # Daphne sets its own options right after; Autobahn keeps the ones not named.
+            factory.setProtocolOptions(failByDrop=False)
+            self._ws_factory = factory
+
+    return Limited
 
 
 def serve_uvicorn(host: str, port: int) -> None:
@@ -82,4 +104,5 @@ def serve_uvicorn(host: str, port: int) -> None:
         access_log=False,
         # Reply deltas are small frames: compressing each costs more CPU than it saves.
         ws_per_message_deflate=False,
+        ws_max_size=settings.WEBSOCKET_MAX_MESSAGE_BYTES,
     )
