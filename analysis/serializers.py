@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from analysis.models import AnalysisBatch, DetectedError, ErrorCluster, UtteranceAnalysis
 from analysis.taxonomy import ErrorType
+from config.api import StrictCharField
 
 TYPE_LABELS = dict(ErrorType.choices)
 
@@ -158,18 +159,17 @@ class LearnerAnalysisSerializer(serializers.Serializer):
 
 
 class ExternalMessageInput(serializers.Serializer):
-    message_id = serializers.CharField(max_length=100)
-    speaker = serializers.CharField(max_length=100)
-    role = serializers.CharField(
+    message_id = StrictCharField(max_length=100)
+    speaker = StrictCharField(max_length=100)
+    role = StrictCharField(
         max_length=32, help_text='"learner" messages are analysed; any other role is context.'
     )
-    text = serializers.CharField(
-        trim_whitespace=False,
-        allow_blank=True,
-        help_text=f"At most {settings.ANALYSIS_INGEST_TEXT_MAX_CHARS} characters (413 beyond).",
+    # Its length limit is checked by the service (413, not 400), and told here.
+    text = StrictCharField(
+        help_text=f"At most {settings.ANALYSIS_INGEST_TEXT_MAX_CHARS} characters (413 beyond)."
     )
     sent_at = serializers.DateTimeField()
-    learner = serializers.CharField(
+    learner = StrictCharField(
         max_length=100,
         required=False,
         default="",

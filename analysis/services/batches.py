@@ -94,8 +94,6 @@ def batch_changed(batch: AnalysisBatch) -> None:
 
 
 def _analyse(batch: AnalysisBatch) -> None:
-    from analysis.analyser import AnalysisInvalid, analyse_utterances
-
     source = Source.of(batch)
     items = _items(batch, source)
     contexts = source.contexts_for([m for _, m in items])
@@ -103,21 +101,33 @@ def _analyse(batch: AnalysisBatch) -> None:
         UtteranceIn(key=str(item.pk), text=message_text(m), context=context)
         for (item, m), context in zip(items, contexts, strict=True)
     ]
-    profile = getattr(batch.learner, "profile", None)
-    try:
-        results = analyse_utterances(
-            utterances,
-            user=batch.learner,
-            learner_level=profile.level if profile else "",
-            target_language=profile.target_language if profile else "en",
-        )
-    except AnalysisInvalid as exc:
-        if batch.attempts >= settings.ANALYSIS_MAX_ATTEMPTS:
-            raise jobs.Failed(
-                f"The analysis did not match its schema after {batch.attempts} tries: {exc}"
-            ) from exc
-        raise
+    results = _analysed(batch, utterances)
     _store(batch, items, results)
+
+
+def _analysed(batch: AnalysisBatch, utterances: list[UtteranceIn]) -> list[AnalysisResult]:
+    """The analyser's results, asking again when its output does not validate. A small
+    model's invalid output is expected, not a crash: it is retried here (with a warning,
+    not a traceback), and after ANALYSIS_MAX_ATTEMPTS tries the batch fails with the
+    reason. Anything else (a dead worker, a database error) is retried by ops.jobs."""
+    from analysis.analyser import AnalysisInvalid, analyse_utterances
+
+    profile = getattr(batch.learner, "profile", None)
+    tries = settings.ANALYSIS_MAX_ATTEMPTS
+    for attempt in range(1, tries + 1):
+        try:
+            return analyse_utterances(
+                utterances,
+                user=batch.learner,
+                learner_level=profile.level if profile else "",
+                target_language=profile.target_language if profile else "en",
+            )
+        except AnalysisInvalid as exc:
+            reason = str(exc)
+            logger.warning(
+                "Batch %s: invalid analysis (try %s of %s): %s", batch.pk, attempt, tries, reason
+            )
+    raise jobs.Failed(f"The analysis did not match its schema after {tries} tries: {reason}")
 
 
 def _items(batch: AnalysisBatch, source: Source) -> list[tuple[BatchItem, object]]:
