@@ -345,3 +345,14 @@ REPLY_MAX_ATTEMPTS = env.int("REPLY_MAX_ATTEMPTS", default=3)
 REPLY_MAX_SECONDS = env.float("REPLY_MAX_SECONDS", default=600.0)
 # Summarise the turns that left the context window once this many are waiting.
 CONTEXT_SUMMARY_MIN_MESSAGES = env.int("CONTEXT_SUMMARY_MIN_MESSAGES", default=4)
+
+# --- Analysis: language detection and annotation -----------------------------------------
+
+# Languages the detector tells apart (ISO 639-1); lingua is built for these only (each adds
+# memory). English is annotated with ERRANT; the others get a lower-confidence token diff.
+ANALYSIS_LANGUAGES = env.list("ANALYSIS_LANGUAGES", default=["en", "es", "ko", "fr", "de"])
+ANALYSIS_LANGUAGES = [code.strip().lower() for code in ANALYSIS_LANGUAGES if code.strip()]
+if not ANALYSIS_LANGUAGES or not all(len(c) == 2 and c.isalpha() for c in ANALYSIS_LANGUAGES):
+    raise ImproperlyConfigured(
+        f"ANALYSIS_LANGUAGES must be ISO 639-1 codes such as en,es,ko, not {ANALYSIS_LANGUAGES!r}"
+    )
