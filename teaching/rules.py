@@ -179,10 +179,12 @@ def module_checks(
     among: set[str],
     sentences: Iterable[str] = (),
     existing: set[str] = frozenset(),
+    family_language: str = "",
     detect: Detect | None = None,
     families: Families | None = None,
 ) -> list[Check]:
-    """Every rule check of a module, in the order the report shows them."""
+    """Every rule check of a module, in the order the report shows them. `language` is
+    the explanation's; `family_language` the mistake's (the same unless set)."""
     if detect is None:
         from teaching.language import detect
     if families is None:
@@ -192,9 +194,61 @@ def module_checks(
         check_language(content, language=language, among=among, detect=detect),
         check_correction_differs(content),
         check_learner_sentence(content, sentences=sentences),
-        check_family(content, error_type=error_type, language=language, families=families),
+        check_family(
+            content,
+            error_type=error_type,
+            language=family_language or language,
+            families=families,
+        ),
         check_not_duplicate(content, error_type=error_type, existing=set(existing)),
     ]
+
+
+# -- The verdict -----------------------------------------------------------------------
+
+SCORES = ("correctness", "clarity", "level_fit", "pedagogy")
+
+
+@dataclass(frozen=True)
+class Decision:
+    passed: bool
+    code: str  # "" when passed; else the first failing check's name, or "judge"
+    reasons: list[str]
+
+
+def decide(
+    checks: list[Check], verdict: dict | None, *, min_score: int, min_mean: float
+) -> Decision:
+    """Validated only when every rule passes and the judge approves with scores at or
+    above the minimum, each and on average. No verdict (the judge failed) rejects."""
+    reasons = [f"{c.name}: {c.reason}" for c in checks if not c.passed]
+    code = next((c.name for c in checks if not c.passed), "")
+    judge = _judge_reasons(verdict, min_score=min_score, min_mean=min_mean)
+    if judge and not code:
+        code = "judge"
+    return Decision(passed=not reasons and not judge, code=code, reasons=reasons + judge)
+
+
+def _judge_reasons(verdict: dict | None, *, min_score: int, min_mean: float) -> list[str]:
+    if verdict is None:
+        return ["judge: no valid verdict"]
+    scores = verdict["scores"]
+    reasons = [
+        f"judge: {name} scored {scores[name]} (needs {min_score})"
+        for name in SCORES
+        if scores[name] < min_score
+    ]
+    mean = sum(scores[name] for name in SCORES) / len(SCORES)
+    if mean < min_mean:
+        reasons.append(f"judge: mean score {mean:.2f} (needs {min_mean})")
+    if verdict["verdict"] != "validated":
+        reasons.append("judge: rejected it")
+    reasons.extend(
+        f"judge: {problem}"
+        for problem in verdict.get("problems", [])[:5]
+        if verdict["verdict"] != "validated"
+    )
+    return reasons
 
 
 def _list(numbers: list[int]) -> str:
