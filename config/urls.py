@@ -12,12 +12,14 @@ api_v1 = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("me", MeView.as_view(), name="me"),
     path("", include("conversations.api_urls")),
+    path("", include("teaching.api_urls")),
 ]
 
 urlpatterns = [
     # Pages: "/" (name "home") is the learner's conversation list.
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
+    path("lessons/", include("teaching.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

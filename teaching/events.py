@@ -44,7 +44,7 @@ def module_brief(module: Module) -> dict:
 
 
 def run_updated_on_commit(run_id: int) -> None:
-    transaction.on_commit(lambda: _send_run(run_id))
+    transaction.on_commit(lambda: _send_run(run_id), robust=True)
 
 
 def _send_run(run_id: int) -> None:
@@ -54,7 +54,7 @@ def _send_run(run_id: int) -> None:
 
 
 def module_decided_on_commit(module: Module) -> None:
-    transaction.on_commit(lambda: _send_module(module.pk))
+    transaction.on_commit(lambda: _send_module(module.pk), robust=True)
 
 
 def _send_module(module_id: int) -> None:

@@ -2,9 +2,9 @@
 pages, API and socket events all go through it."""
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
+from config.errors import NotFound
 from teaching.models import (
     VISIBLE_STATUSES,
     CollectionItem,
@@ -25,7 +25,7 @@ def modules_visible_to(user) -> QuerySet[Module]:
 def module_get_for(user, module_id: int) -> Module:
     module = modules_visible_to(user).filter(pk=module_id).first()
     if module is None:
-        raise Http404("No such lesson.")
+        raise NotFound("No such lesson.")
     return module
 
 
@@ -38,7 +38,7 @@ def run_for_conversation(user, conversation_id: int) -> TeachingRun | None:
 def run_get_for(user, run_id: int) -> TeachingRun:
     run = TeachingRun.objects.filter(learner_id=user.pk, pk=run_id).first()
     if run is None:
-        raise Http404("No such run.")
+        raise NotFound("No such run.")
     return run
 
 
@@ -93,7 +93,7 @@ def collection_of(user, *, language: str = "", error_type: str = "", cluster: st
 def item_get_for(user, item_id: int) -> CollectionItem:
     item = collection_of(user).filter(pk=item_id).first()
     if item is None:
-        raise Http404("No such saved lesson.")
+        raise NotFound("No such saved lesson.")
     return item
 
 
