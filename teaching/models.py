@@ -118,6 +118,8 @@ class Module(models.Model):
     )
     # Staff rejected it for good: no regeneration, never shown.
     final = models.BooleanField(default=False)
+    # Staff asked for it to be written again: the run's generation stage rewrites it.
+    regenerate = models.BooleanField(default=False)
     language = models.CharField(max_length=8)
     error_type = models.CharField(max_length=32)
     cluster_name = models.CharField(max_length=200, blank=True)

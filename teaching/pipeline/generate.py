@@ -9,6 +9,7 @@ way: the validation stage decides.
 import json
 import logging
 
+from django.db.models import Q
 from django.utils import timezone
 
 import llm
@@ -25,7 +26,8 @@ PROFILE, TEMPLATE = "module_generation", "module_generation_user"
 
 def generate_modules(run_id: int) -> None:
     run = TeachingRun.objects.select_related("learner__profile").get(pk=run_id)
-    for focus in run.focuses.filter(module__isnull=True).order_by("position"):
+    wanted = Q(module__isnull=True) | Q(module__regenerate=True, module__final=False)
+    for focus in run.focuses.filter(wanted).order_by("position"):
         if stopped(run):
             return
         module_generate(focus=focus, run=run)
@@ -50,6 +52,7 @@ def module_generate(*, focus: Focus, run: TeachingRun) -> Module:
         "prompt_version": prompt_version(PROFILE, TEMPLATE, ModuleContent.model_json_schema()),
         "generation_error": error,
         "rejection_reason": "",
+        "regenerate": False,
         "validated_at": None,
         "updated_at": timezone.now(),
     }

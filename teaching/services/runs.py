@@ -40,21 +40,31 @@ def teaching_run_start(*, learner, conversation) -> TeachingRun:
             scope=Scope.CONVERSATION,
             defaults={"learner": learner},
         )
-        if not created:
-            restarted = TeachingRun.objects.filter(Q(pk=run.pk), Q(status__in=FINISHED)).update(
-                status=jobs.JobStatus.QUEUED,
-                stage=Stage.QUEUED,
-                attempts=0,
-                error="",
-                finished_at=None,
-                updated_at=timezone.now(),
-            )
-            if not restarted:
-                return run  # queued or running already
-            run.refresh_from_db()
-        jobs.enqueue(run)
-        events.run_updated_on_commit(run.pk)
+        if created:
+            jobs.enqueue(run)
+            events.run_updated_on_commit(run.pk)
+        else:
+            run_restart(run=run)
     return run
+
+
+def run_restart(*, run: TeachingRun) -> bool:
+    """Run a finished run again from its first stage; a queued or running one is left
+    alone (it will reach the stages that pick up new work)."""
+    with transaction.atomic():
+        restarted = TeachingRun.objects.filter(Q(pk=run.pk), Q(status__in=FINISHED)).update(
+            status=jobs.JobStatus.QUEUED,
+            stage=Stage.QUEUED,
+            attempts=0,
+            error="",
+            finished_at=None,
+            updated_at=timezone.now(),
+        )
+        if restarted:
+            run.refresh_from_db()
+            jobs.enqueue(run)
+            events.run_updated_on_commit(run.pk)
+    return bool(restarted)
 
 
 def teaching_run_process(*, run_id: int, task_id: str = "") -> None:
