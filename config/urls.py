@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
     path("lessons/", include("teaching.urls")),
+    path("account/data/", include("teaching.privacy_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,8 +1,9 @@
 """REST for lessons, the collection, practice, reviews and runs. Every read goes through
 teaching.selectors, so another learner's lesson or item is a 404 like a missing one."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -19,7 +20,7 @@ from teaching.serializers import (
     PracticeResultSerializer,
     RunSerializer,
 )
-from teaching.services import learning, run_for_learner
+from teaching.services import learning, privacy, run_for_learner
 
 TAGS = ["teaching"]
 FILTERS = [
@@ -159,3 +160,30 @@ class DueReviewsView(generics.ListAPIView):
 
     def get_queryset(self):
         return selectors.due_items(self.request.user)
+
+
+class AccountDeleteInput(serializers.Serializer):
+    password = serializers.CharField(max_length=200, help_text="Your password, to confirm.")
+
+
+@extend_schema(tags=["account"], responses={200: OpenApiTypes.OBJECT})
+class MeExportView(APIView):
+    """All of your data as JSON: profile, conversations, analyses, lessons, collection."""
+
+    def get(self, request: Request) -> Response:
+        data = privacy.learner_export(user=request.user)
+        filename = f"curiosity-coach-{request.user.username}.json"
+        return Response(data, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@extend_schema(tags=["account"], request=AccountDeleteInput, responses={204: None})
+class MeDeleteView(APIView):
+    """Delete your account and everything of yours. Confirm with your password."""
+
+    def post(self, request: Request) -> Response:
+        data = AccountDeleteInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        if not request.user.check_password(data.validated_data["password"]):
+            raise learning.InvalidInput("That is not your password; nothing was deleted.")
+        privacy.learner_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("collection/", api.CollectionView.as_view(), name="collection"),
     path("collection/<int:pk>/", api.CollectionItemView.as_view(), name="collection-item"),
     path("reviews/due/", api.DueReviewsView.as_view(), name="reviews-due"),
+    path("me/export", api.MeExportView.as_view(), name="me-export"),
+    path("me/delete", api.MeDeleteView.as_view(), name="me-delete"),
 ]
