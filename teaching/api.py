@@ -132,6 +132,9 @@ class CollectionView(generics.ListAPIView):
 
 @extend_schema(tags=TAGS)
 class CollectionItemView(APIView):
+    serializer_class = CollectionItemSerializer
+
+    @extend_schema(responses=CollectionItemSerializer)
     def get(self, request: Request, pk: int) -> Response:
         item = selectors.item_get_for(request.user, pk)
         return Response(CollectionItemSerializer(item).data)

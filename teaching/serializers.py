@@ -2,6 +2,7 @@
 through; the staff-only fields (report, rejection reason) are not in these shapes."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from teaching import events, selectors
@@ -33,6 +34,15 @@ class ModuleSerializer(serializers.ModelSerializer):
         return events.module_brief(module)["url"]
 
 
+class ProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    ready = serializers.IntegerField()
+    held_back = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    more_coming = serializers.BooleanField()
+    text = serializers.CharField(help_text='e.g. "3 of 7 ready, more coming"')
+
+
 class RunSerializer(serializers.ModelSerializer):
     stage_label = serializers.CharField(source="get_stage_display", read_only=True)
     progress = serializers.SerializerMethodField()
@@ -53,6 +63,7 @@ class RunSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(ProgressSerializer)
     def get_progress(self, run: TeachingRun) -> dict:
         return selectors.run_progress(run)
 
@@ -115,5 +126,6 @@ class PracticeResultSerializer(serializers.ModelSerializer):
         fields = ["id", "module", "answers", "correct", "total", "score", "rating", "due_at"]
         read_only_fields = fields
 
-    def get_due_at(self, attempt: PracticeAttempt):
+    def get_due_at(self, attempt: PracticeAttempt) -> str | None:
+        """When the saved lesson is next due for review (null when it is not saved)."""
         return attempt.item.due_at.isoformat() if attempt.item else None
