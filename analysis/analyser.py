@@ -1,12 +1,108 @@
-"""The analysis of learner utterances: the model corrects, ERRANT derives the edits."""
+"""The analysis of learner utterances: the model corrects, ERRANT derives the edits.
 
+Each part comes from what does it best: the model (through the `analysis` task profile)
+writes the corrected sentence, short explanations, a level, topics and a priority;
+ERRANT (analysis.annotate) turns original vs corrected into exact spans and consistent
+types. Rule checks keep a small model's wild rewrites from reaching the learner as
+"mistakes": a learner told that a correct sentence is wrong stops trusting the tutor.
+"""
+
+import json
+import math
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
 
-from analysis.schemas import UtteranceAnalysis, UtteranceIn
+from django.conf import settings
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+import llm
+from analysis import annotate, explanations, taxonomy
+from analysis.schemas import Edit, UtteranceAnalysis, UtteranceIn
+
+PROFILE = "analysis"
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "ko": "Korean", "fr": "French", "de": "German"}
+
+# Plausibility of a correction (FIELD-NOTES measured: rejecting replies that change more
+# than a quarter of the tokens or the length by more than 40% doubled precision).
+MAX_LENGTH_CHANGE = 0.4
+MAX_CHANGED_TOKENS = 0.25
+CHANGED_TOKENS_ALLOWANCE = 2  # short sentences may need two fixes ("She have two brother.")
+MAX_CONTEXT_CHARS = 200
 
 
 class AnalysisInvalid(Exception):
     """The model's output did not validate against the analysis schema."""
+
+
+# -- what the model is asked for -------------------------------------------------------
+
+
+class Mistake(BaseModel):
+    wrong: str = Field(max_length=40)
+    right: str = Field(max_length=40)
+    type: Literal[taxonomy.TAXONOMY]  # type: ignore[valid-type]
+    explanation: str = Field(max_length=120)
+
+
+def _reply_schema(texts: Sequence[str]) -> type[BaseModel]:
+    """The reply's schema for these sentences: limits on every string and list keep a
+    small model's constrained decoding from repeating itself until max_tokens."""
+    longest = max(len(t) for t in texts)
+    item = create_model(
+        "SentenceAnalysis",
+        corrected=(str, Field(max_length=int(longest * (1 + MAX_LENGTH_CHANGE)) + 10)),
+        mistakes=(list[Mistake], Field(max_length=3)),
+        level=(Literal[LEVELS], ...),  # type: ignore[valid-type]
+        topics=(list[Annotated[str, Field(max_length=20)]], Field(max_length=3)),
+        priority=(int, Field(ge=1, le=5)),
+    )
+    if len(texts) == 1:
+        return item
+    return create_model(
+        "BatchAnalysis", replies=(list[item], Field(min_length=len(texts), max_length=len(texts)))
+    )
+
+
+@cache
+def _example() -> dict:
+    return json.loads((PROMPTS / "analysis_example.json").read_text(encoding="utf-8"))
+
+
+def _sentences_message(utterances: Sequence[UtteranceIn]) -> str:
+    context = utterances[0].context
+    lines = []
+    if context:
+        lines.append("Earlier in the conversation (do not correct):")
+        lines += [f"{c.speaker or c.role}: {c.text[:MAX_CONTEXT_CHARS]}" for c in context]
+        lines.append("")
+    if len(utterances) == 1:
+        lines.append(f"Sentence: {utterances[0].text}")
+    else:
+        lines.append("Sentences:")
+        lines += [f"{n}. {u.text}" for n, u in enumerate(utterances, 1)]
+    return "\n".join(lines)
+
+
+def _messages(utterances: Sequence[UtteranceIn]) -> list[dict[str, str]]:
+    """One worked example (a sentence with a mistake and, for batches, one without), then
+    the real sentences. The system prompt comes from the profile."""
+    example = _example()
+    count = 1 if len(utterances) == 1 else len(example["sentences"])
+    shown = [UtteranceIn(key=str(n), text=t) for n, t in enumerate(example["sentences"][:count])]
+    answer = example["replies"][0] if count == 1 else {"replies": example["replies"]}
+    return [
+        {"role": "user", "content": _sentences_message(shown)},
+        {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)},
+        {"role": "user", "content": _sentences_message(utterances)},
+    ]
+
+
+# -- the public entry point ------------------------------------------------------------
 
 
 def analyse_utterances(
@@ -16,4 +112,170 @@ def analyse_utterances(
     learner_level: str = "",
     target_language: str = "en",
 ) -> list[UtteranceAnalysis]:
-    raise NotImplementedError("analyse_utterances lands with the analyser step")
+    """One analysis per utterance, in order. Raises AnalysisInvalid when the model's
+    output does not validate (after the gateway's one repair attempt)."""
+    per_call = settings.ANALYSIS_UTTERANCES_PER_CALL
+    variables = {"learner_target_language": LANGUAGE_NAMES.get(target_language, target_language)}
+    if learner_level:
+        variables["learner_level"] = learner_level
+    results: list[UtteranceAnalysis] = []
+    for i in range(0, len(utterances), per_call):
+        chunk = list(utterances[i : i + per_call])
+        replies = _ask_model(chunk, user=user, variables=variables)
+        results += [
+            utterance_analysis(u, reply, target_language=target_language)
+            for u, reply in zip(chunk, replies, strict=True)
+        ]
+    return results
+
+
+def _ask_model(chunk: list[UtteranceIn], *, user, variables: dict) -> list[BaseModel]:
+    schema = _reply_schema([u.text for u in chunk])
+    try:
+        reply = llm.structured(
+            PROFILE, _messages(chunk), schema=schema, user=user, variables=variables
+        )
+    except llm.errors.StructuredOutputError as exc:
+        raise AnalysisInvalid(exc.detail or str(exc)) from exc
+    return [reply] if len(chunk) == 1 else list(reply.replies)
+
+
+def validate_reply(data: dict, texts: Sequence[str]) -> list[BaseModel]:
+    """The model's reply (as data) checked against the schema for these sentences."""
+    try:
+        reply = _reply_schema(texts).model_validate(data)
+    except ValidationError as exc:
+        raise AnalysisInvalid(str(exc)) from exc
+    return [reply] if len(texts) == 1 else list(reply.replies)
+
+
+# -- from the model's reply to an analysis ---------------------------------------------
+
+
+def utterance_analysis(
+    utterance: UtteranceIn, reply: BaseModel, *, target_language: str = "en"
+) -> UtteranceAnalysis:
+    """Pure: the model's reply for one utterance, checked and annotated."""
+    text = utterance.text
+    language = annotate.detect_language(text, expected=target_language)
+    corrected = " ".join(reply.corrected.split()) or text
+    edits: tuple[Edit, ...] = ()
+    note = ""
+    if _same_text(corrected, text):
+        corrected = text
+    else:
+        edits = annotate.annotate(text, corrected, language=language)
+        edits = tuple(e for e in edits if not _chat_style(e, text))
+        note = implausible(text, corrected, edits)
+        if note:
+            corrected, edits = text, ()
+        else:
+            edits = _explained(edits, reply.mistakes)
+            if not edits:
+                corrected = text
+    return UtteranceAnalysis(
+        key=utterance.key,
+        language=language,
+        corrected=corrected,
+        edits=edits,
+        level=reply.level,
+        topics=_topics(reply.topics, text),
+        priority=reply.priority if edits else 1,
+        note=note,
+    )
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _chat_style(edit: Edit, text: str) -> bool:
+    """A missing full stop at the very end of a chat message is not a mistake."""
+    return (
+        edit.error_type == taxonomy.ErrorType.PUNCTUATION
+        and not edit.original
+        and edit.correction in {".", "!"}
+        and edit.start >= len(text.rstrip())
+    )
+
+
+def implausible(original: str, corrected: str, edits: Sequence[Edit]) -> str:
+    """Why `corrected` is not a plausible minimal correction of `original`, or ""."""
+    change = abs(len(corrected) - len(original)) / max(1, len(original))
+    if change > MAX_LENGTH_CHANGE:
+        return f"correction rejected: length changed by {change:.0%}"
+    tokens = annotate.token_count(original)
+    changed = sum(_tokens_changed(e) for e in edits)
+    allowed = max(CHANGED_TOKENS_ALLOWANCE, math.floor(MAX_CHANGED_TOKENS * tokens))
+    if changed > allowed:
+        return f"correction rejected: {changed} of {tokens} tokens changed"
+    return ""
+
+
+def _tokens_changed(edit: Edit) -> int:
+    if edit.source_type.endswith("WO"):
+        return 1  # a moved phrase is one mistake, whatever its length
+    return max(
+        len(edit.features.get("orig_tokens", ())), len(edit.features.get("corr_tokens", ())), 1
+    )
+
+
+def _explained(edits: tuple[Edit, ...], mistakes: Sequence[Mistake]) -> tuple[Edit, ...]:
+    """Each edit with the model's explanation of the same mistake when it is usable
+    (the templated one stays otherwise); a diff edit also takes the model's type."""
+    unused = list(mistakes)
+    out = []
+    for edit in edits:
+        mistake = _matching(edit, unused)
+        if mistake is None:
+            out.append(edit)
+            continue
+        unused.remove(mistake)
+        changes = {}
+        if usable_explanation(mistake.explanation, edit):
+            changes["explanation"] = " ".join(mistake.explanation.split())
+        if edit.source_type == "diff" and edit.error_type == taxonomy.ErrorType.OTHER:
+            changes["error_type"] = mistake.type
+            changes["explanation"] = changes.get("explanation") or explanations.templated(
+                mistake.type, edit.original, edit.correction
+            )
+        out.append(replace(edit, **changes))
+    return tuple(out)
+
+
+def _matching(edit: Edit, mistakes: Sequence[Mistake]) -> Mistake | None:
+    def norm(s: str) -> str:
+        return " ".join(s.lower().split())
+
+    o, c = norm(edit.original), norm(edit.correction)
+    for m in mistakes:
+        wrong, right = norm(m.wrong), norm(m.right)
+        if (o and (o == wrong or o in wrong.split())) or (c and (c == right or c in right.split())):
+            return m
+    return None
+
+
+def usable_explanation(explanation: str, edit: Edit) -> bool:
+    """One whole line (not cut off by the length limit) of at least three words that
+    names the edit's own words: "use the past tense gone" for "go -> went" is not."""
+    text = " ".join(explanation.split())
+    if len(text.split()) < 3 or len(text) > 160 or text[-1] not in '.!?)"”':
+        return False
+    named = edit.correction or edit.original
+    if named.lower() not in text.lower():
+        return False
+    return text.lower() not in {edit.original.lower(), edit.correction.lower()}
+
+
+def _topics(topics: Sequence[str], text: str) -> tuple[str, ...]:
+    """Distinct topics, at most three. A small model copies the worked example's topics
+    onto every sentence: those count only when the sentence itself names them."""
+    copied = {t for reply in _example()["replies"] for t in reply["topics"]}
+    seen: list[str] = []
+    for topic in topics:
+        t = " ".join(topic.lower().split()).strip(" .,;:")
+        if t in copied and t not in text.lower():
+            continue
+        if t and t not in seen:
+            seen.append(t)
+    return tuple(seen[:3])

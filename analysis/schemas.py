@@ -67,6 +67,9 @@ class UtteranceAnalysis:
     level: str  # CEFR "A1".."C2", or "" when unknown
     topics: tuple[str, ...]
     priority: int  # 1..5
+    # Why the model's correction was set aside (e.g. "correction rejected: 7 of 9 tokens
+    # changed"), or "": the utterance then reads as error-free, marked as such.
+    note: str = ""
 
     def __post_init__(self) -> None:
         if not 1 <= self.priority <= 5:

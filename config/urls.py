@@ -12,6 +12,7 @@ api_v1 = [
     path("auth/token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("me", MeView.as_view(), name="me"),
     path("", include("conversations.api_urls")),
+    path("", include("analysis.api_urls")),
     path("", include("teaching.api_urls")),
 ]
 
@@ -19,6 +20,7 @@ urlpatterns = [
     # Pages: "/" (name "home") is the learner's conversation list.
     path("", include("conversations.urls")),
     path("accounts/", include("accounts.urls")),
+    path("", include("analysis.urls")),
     path("lessons/", include("teaching.urls")),
     path("account/data/", include("teaching.privacy_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_api_key",
     "channels",
     "django_prometheus",
     # ops comes before django_tasks_db so that its concurrent `db_worker` command wins.
@@ -356,6 +357,34 @@ if not ANALYSIS_LANGUAGES or not all(len(c) == 2 and c.isalpha() for c in ANALYS
     raise ImproperlyConfigured(
         f"ANALYSIS_LANGUAGES must be ISO 639-1 codes such as en,es,ko, not {ANALYSIS_LANGUAGES!r}"
     )
+# Utterances per model call of the `analysis` profile: 1 (one call each) or a batch in one
+# call. Measured with the local model on the fixture (see analysis/analyser.py).
+ANALYSIS_UTTERANCES_PER_CALL = env.int("ANALYSIS_UTTERANCES_PER_CALL", default=1)
+if not 1 <= ANALYSIS_UTTERANCES_PER_CALL <= 20:
+    raise ImproperlyConfigured("ANALYSIS_UTTERANCES_PER_CALL must be between 1 and 20")
+
+# --- Analysis of learner messages: batches, ingestion, idle end ------------------------
+
+# Learner messages per batch: each batch is analysed by one background task.
+ANALYSIS_BATCH_SIZE = env.int("ANALYSIS_BATCH_SIZE", default=10)
+if ANALYSIS_BATCH_SIZE < 1:
+    raise ImproperlyConfigured("ANALYSIS_BATCH_SIZE must be at least 1")
+# Preceding messages (any speaker) sent with each utterance as context.
+ANALYSIS_CONTEXT_MESSAGES = 3
+# A conversation with no new message for this long is ended (its analysis completes);
+# 0 turns the idle timeout off.
+ANALYSIS_IDLE_END_SECONDS = env.int("ANALYSIS_IDLE_END_SECONDS", default=30 * 60)
+WORKER_PERIODIC_JOBS["analysis.services.conversations_end_idle"] = env.float(
+    "ANALYSIS_IDLE_SWEEP_SECONDS", default=60.0
+)
+# Tries of a batch or clustering run before it is marked failed with the reason.
+ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
+# External ingestion: limits per message, per conversation, and the request rate.
+ANALYSIS_INGEST_TEXT_MAX_CHARS = env.int("ANALYSIS_INGEST_TEXT_MAX_CHARS", default=4000)
+ANALYSIS_INGEST_MAX_MESSAGES = env.int("ANALYSIS_INGEST_MAX_MESSAGES", default=5000)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["analysis_ingest"] = env.str(
+    "THROTTLE_ANALYSIS_INGEST", default="600/min"
+)
 
 # --- Teaching modules -------------------------------------------------------------------
 

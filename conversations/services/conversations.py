@@ -7,7 +7,7 @@ from django.utils import timezone
 
 import llm
 from config.errors import Conflict
-from conversations import events
+from conversations import events, hooks
 from conversations.models import Conversation, Mode, TaskType
 from conversations.services.messages import clean_text, post_locked
 
@@ -95,6 +95,7 @@ def conversation_end(*, conversation: Conversation) -> Conversation:
     conversation.refresh_from_db()
     if ended:
         events.send_on_commit(conversation.pk, lambda: [events.conversation_updated(conversation)])
+        hooks.call_on_commit(hooks.after_conversation_ended, conversation.pk)
     return conversation
 
 

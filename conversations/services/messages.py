@@ -13,7 +13,7 @@ from django.utils import timezone
 
 import llm
 from config.errors import Conflict, TooLarge, UserFacingError
-from conversations import events, selectors
+from conversations import events, hooks, selectors
 from conversations.models import (
     RUNNING_STATUSES,
     Conversation,
@@ -92,6 +92,7 @@ def post_locked(
     )
     reply = _pending_reply(conversation, reply_to=message, seq=message.seq + 1, now=now)
     _queue_reply(conversation, reply, now=now, announce=[message, reply])
+    hooks.call_on_commit(hooks.after_message_posted, conversation.pk)
     return message, reply
 
 

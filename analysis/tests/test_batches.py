@@ -1,0 +1,315 @@
+"""Batches: every ANALYSIS_BATCH_SIZE learner messages, in order, each analysed once; the
+end of a conversation analyses the rest and clusters; failures are retried, then shown."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from analysis import services
+from analysis.models import (
+    AnalysisBatch,
+    BatchItem,
+    ClusteringRun,
+    DetectedError,
+    ErrorCluster,
+    UtteranceAnalysis,
+)
+from analysis.sources import OURS, Source
+from analysis.tests.conftest import (
+    INVALID_REPLY,
+    analysis_reply,
+    batches,
+    chat,
+    drain_queue,
+    numbered,
+    queue_batch,
+    wait_for,
+    went,
+)
+from conversations import services as conversation_services
+from conversations.models import Message
+from conversations.tests.test_liveness import ROOT, database_url
+from ops import jobs
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("pipeline_settings")]
+
+
+def covered(batch: AnalysisBatch) -> list[str]:
+    return [item.message.content for item in batch.items.select_related("message")]
+
+
+@pytest.mark.parametrize(
+    ("count", "sizes"),
+    [(9, []), (10, [10]), (11, [10]), (25, [10, 10])],
+)
+def test_every_ten_learner_messages_make_a_batch(scripted_llm, alice, count, sizes):
+    texts = numbered(count)
+    for start in range(0, count - count % 10, 10):
+        queue_batch(scripted_llm, texts[start : start + 10])
+
+    conversation = chat(alice, texts)
+    drain_queue()
+
+    made = batches(conversation)
+    assert [b.items.count() for b in made] == sizes
+    assert [b.sequence for b in made] == list(range(1, len(sizes) + 1))
+    assert all(b.status == "done" for b in made)
+    assert [t for b in made for t in covered(b)] == texts[: sum(sizes)]
+    assert UtteranceAnalysis.objects.count() == sum(sizes)
+
+
+def test_the_end_analyses_the_leftovers_then_clusters(scripted_llm, alice):
+    texts = numbered(13)
+    queue_batch(scripted_llm, texts[:10])
+    queue_batch(scripted_llm, texts[10:])
+    conversation = chat(alice, texts)
+    drain_queue()
+    assert not ClusteringRun.objects.exists()  # not before the end
+
+    conversation_services.conversation_end(conversation=conversation)
+    drain_queue()
+
+    assert [b.items.count() for b in batches(conversation)] == [10, 3]
+    assert UtteranceAnalysis.objects.filter(has_errors=True).count() == 13
+    run = ClusteringRun.objects.get()
+    assert (run.status, run.batches_done, run.conversation) == ("done", 2, conversation)
+    cluster = ErrorCluster.objects.get(scope="conversation", conversation=conversation)
+    assert cluster.size == 13
+    assert ErrorCluster.objects.filter(scope="learner", learner=alice).count() == 1
+
+
+def test_the_end_with_nothing_left_clusters_at_once(scripted_llm, alice):
+    texts = numbered(10)
+    queue_batch(scripted_llm, texts)
+    conversation = chat(alice, texts)
+    drain_queue()
+
+    conversation_services.conversation_end(conversation=conversation)
+    drain_queue()
+
+    assert len(batches(conversation)) == 1
+    assert ClusteringRun.objects.get().status == "done"
+    conversation_services.conversation_end(conversation=conversation)  # again: nothing new
+    drain_queue()
+    assert ClusteringRun.objects.count() == 1
+
+
+def test_only_learner_messages_are_analysed(scripted_llm, alice):
+    texts = numbered(10)
+    queue_batch(scripted_llm, texts)
+    conversation = chat(alice, texts)
+    drain_queue()
+
+    analysed = Message.objects.filter(conversation=conversation, analysis__isnull=False)
+    assert analysed.count() == 10
+    assert set(analysed.values_list("role", flat=True)) == {"user"}
+
+
+def test_each_utterance_goes_with_the_three_messages_before_it(scripted_llm, alice):
+    texts = numbered(10)
+    queue_batch(scripted_llm, texts)
+    conversation = chat(alice, texts)
+    batch = batches(conversation)[0]
+    source = Source(OURS, conversation.pk)
+
+    items = list(batch.items.select_related("message"))
+    first, fifth = (source.context_for(items[n].message) for n in (0, 4))
+
+    assert first == ()
+    assert source.contexts_for([i.message for i in items]) == [
+        source.context_for(i.message) for i in items
+    ]
+    assert [(line.role, line.text) for line in fifth] == [
+        ("tutor", "Tell me more."),
+        ("learner", texts[3]),
+        ("tutor", "Tell me more."),
+    ]
+    drain_queue()
+    prompt = scripted_llm.calls[-1].messages[-1]["content"]
+    assert texts[9] in prompt
+
+
+def test_errors_are_stored_with_spans_into_the_message(scripted_llm, alice):
+    texts = numbered(10)
+    queue_batch(scripted_llm, texts, explanation="Go is irregular: went.")
+    conversation = chat(alice, texts)
+    drain_queue()
+
+    error = DetectedError.objects.select_related("utterance").first()
+    text = error.utterance.text
+    assert text[error.start : error.end] == error.original == "goed"
+    assert (error.correction, error.explanation) == ("went", "Go is irregular: went.")
+    assert error.utterance.message.conversation == conversation
+
+
+def test_a_batch_waits_for_the_one_before_it(scripted_llm, alice):
+    texts = numbered(20)
+    conversation = chat(alice, texts)
+
+    made = batches(conversation)
+    assert [(b.sequence, b.status) for b in made] == [(1, "queued")]  # the second waits
+    queue_batch(scripted_llm, texts[:10])
+    queue_batch(scripted_llm, texts[10:])
+    drain_queue()
+    assert [(b.sequence, b.status) for b in batches(conversation)] == [(1, "done"), (2, "done")]
+    first, second = batches(conversation)
+    assert first.finished_at <= second.started_at
+
+
+def test_concurrent_posts_and_schedules_cover_each_message_once(scripted_llm, alice, bob):
+    conversation = chat(alice, numbered(9))
+    source = Source(OURS, conversation.pk)
+    conversation_services.message_post(conversation=conversation, author=alice, text="Ten.")
+    Message.objects.filter(status="pending").update(status="complete", content="Ok.")
+    barrier = threading.Barrier(6)
+
+    def schedule() -> None:
+        barrier.wait()
+        try:
+            services.batches_schedule(source=source)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=schedule) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert AnalysisBatch.objects.count() == 1
+    assert BatchItem.objects.count() == 10
+
+
+def test_a_retried_task_does_not_analyse_a_batch_twice(scripted_llm, alice):
+    texts = numbered(10)
+    queue_batch(scripted_llm, texts)
+    conversation = chat(alice, texts)
+    batch = batches(conversation)[0]
+
+    services.batch_analyse(batch_id=batch.pk)
+    services.batch_analyse(batch_id=batch.pk)  # the same task delivered again
+    drain_queue()
+
+    assert len(scripted_llm.calls) == 1
+    assert UtteranceAnalysis.objects.count() == 10
+    batch.refresh_from_db()
+    assert (batch.status, batch.attempts) == ("done", 1)
+
+
+def test_invalid_output_is_retried_then_failed_with_the_reason(scripted_llm, alice, settings):
+    settings.ANALYSIS_MAX_ATTEMPTS = 2
+    texts = numbered(10)
+    scripted_llm.set_default(text=INVALID_REPLY)  # every attempt is invalid
+    conversation = chat(alice, texts)
+    drain_queue()
+
+    batch = batches(conversation)[0]
+    assert batch.status == "failed"
+    assert batch.attempts == 2
+    assert "schema" in batch.error
+    assert not UtteranceAnalysis.objects.exists()
+
+
+def test_a_failed_batch_can_be_run_again(scripted_llm, alice, settings):
+    settings.ANALYSIS_MAX_ATTEMPTS = 1
+    texts = numbered(10)
+    scripted_llm.set_default(text=INVALID_REPLY)
+    conversation = chat(alice, texts)
+    drain_queue()
+    batch = batches(conversation)[0]
+    assert batch.status == "failed"
+
+    queue_batch(scripted_llm, texts)
+    assert services.batch_rerun(batch=batch) is True
+    drain_queue()
+
+    batch.refresh_from_db()
+    assert (batch.status, batch.error) == ("done", "")
+    assert UtteranceAnalysis.objects.count() == 10
+    assert services.batch_rerun(batch=batch) is False  # done: nothing to re-run
+
+
+def test_a_failed_batch_does_not_hold_up_the_next(scripted_llm, alice, settings):
+    settings.ANALYSIS_MAX_ATTEMPTS = 1
+    scripted_llm.set_default(text=INVALID_REPLY)
+    conversation = chat(alice, numbered(20))
+    drain_queue()
+
+    assert [b.status for b in batches(conversation)] == ["failed", "failed"]
+
+
+def test_the_idle_timeout_ends_a_quiet_conversation_and_completes_it(scripted_llm, alice, settings):
+    texts = numbered(4)
+    queue_batch(scripted_llm, texts)
+    conversation = chat(alice, texts)
+    busy = chat(alice, numbered(1))
+    later = timezone.now() + timedelta(seconds=settings.ANALYSIS_IDLE_END_SECONDS + 1)
+    busy.updated_at = later
+    busy.save(update_fields=["updated_at"])
+
+    assert services.conversations_end_idle() == {}
+    assert services.conversations_end_idle(now=later) == {"conversations": 1}
+    drain_queue()
+
+    conversation.refresh_from_db()
+    busy.refresh_from_db()
+    assert conversation.ended_at is not None and busy.ended_at is None
+    assert [b.items.count() for b in batches(conversation)] == [4]
+    assert ClusteringRun.objects.get(conversation=conversation).status == "done"
+
+
+def test_jobs_are_registered_with_the_shared_mechanism():
+    batch_job = AnalysisBatch(status=jobs.JobStatus.DONE)
+    assert batch_job.is_finished
+
+
+@pytest.mark.timeout(90)
+def test_a_worker_killed_mid_batch_leads_to_one_finished_batch(scripted_llm, alice, tmp_path):
+    """The real thing: a `db_worker` subprocess is killed with SIGKILL while it analyses;
+    the sweeper hands the batch back and it is analysed once, by the next worker."""
+    texts = numbered(10)
+    script = tmp_path / "script.json"
+    slow = {"text": analysis_reply(went(texts)), "chunk_size": 5, "delay": 0.05}
+    script.write_text(json.dumps({"default": slow}))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "LLM_PROVIDER": "scripted",
+        "LLM_SCRIPT_FILE": str(script),
+        "ANALYSIS_UTTERANCES_PER_CALL": "10",
+    }
+    conversation = chat(alice, texts)
+    Message.objects.filter(role="assistant").update(status="complete")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--threads", "2", "-v", "0"], cwd=ROOT, env=env
+    )
+    try:
+        wait_for(
+            lambda: AnalysisBatch.objects.filter(status="running").exists(),
+            timeout=60,
+            what="the worker to start the batch",
+        )
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    batch = batches(conversation)[0]
+    assert batch.status == "running"  # stuck, as a killed worker leaves it
+
+    queue_batch(scripted_llm, texts)
+    later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    swept = jobs.jobs_sweep(now=later)
+    drain_queue()
+
+    assert swept["requeued"] == 1
+    batch.refresh_from_db()
+    assert (batch.status, batch.attempts) == ("done", 2)
+    assert UtteranceAnalysis.objects.filter(batch=batch).count() == 10

@@ -1,0 +1,14 @@
+"""Page routes: "My mistakes", across conversations and for one conversation."""
+
+from django.urls import path
+
+from analysis import views
+
+urlpatterns = [
+    path("mistakes/", views.my_mistakes, name="my-mistakes"),
+    path(
+        "conversations/<int:conversation_id>/mistakes/",
+        views.conversation_mistakes,
+        name="conversation-mistakes",
+    ),
+]

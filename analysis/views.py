@@ -1,0 +1,100 @@
+"""Server-rendered "My mistakes": across conversations, and for one conversation.
+
+Both show the recurring mistake families with examples (the span highlighted, the
+correction, the explanation), counts, the estimated level over time and two charts, each
+with its data table. static/js/analysis.js reloads the page's data when a clustering run
+completes.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+
+from analysis import charts, selectors
+from analysis.serializers import type_label
+from analysis.sources import OURS, Source
+from config.errors import NotFound
+from conversations import selectors as conversation_selectors
+
+
+@login_required
+@require_GET
+def my_mistakes(request: HttpRequest) -> HttpResponse:
+    clusters = list(selectors.clusters_for_learner(request.user))
+    trend = selectors.learner_trend(request.user, clusters)
+    context = {
+        "heading": "My mistakes",
+        "scope": "learner",
+        "conversation": None,
+        "totals": selectors.learner_totals(request.user),
+        **_page(clusters, trend),
+    }
+    return render(request, "analysis/mistakes.html", context)
+
+
+@login_required
+@require_GET
+def conversation_mistakes(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    try:
+        conversation = conversation_selectors.conversation_get_for(request.user, conversation_id)
+    except NotFound as error:
+        raise Http404(error.user_message) from error
+    source = Source(OURS, conversation.pk)
+    clusters = list(selectors.clusters_for_source(source))
+    trend = selectors.learner_trend(request.user, clusters)
+    batches = list(selectors.batches_for_source(source))
+    context = {
+        "heading": f"Mistakes in “{conversation.title}”",
+        "scope": "conversation",
+        "conversation": conversation,
+        "batches": batches,
+        "pending": any(not b.is_finished for b in batches),
+        "failed": [b for b in batches if b.status == "failed"],
+        **_page(clusters, trend),
+    }
+    return render(request, "analysis/mistakes.html", context)
+
+
+def _page(clusters: list, trend: selectors.Trend) -> dict:
+    families = [
+        {
+            "cluster": cluster,
+            "type_label": type_label(cluster.error_type),
+            "direction": trend.direction.get(cluster.pk, ""),
+            "examples": [_example(e) for e in selectors.cluster_examples(cluster)],
+            "points": [(m.x, m.y) for m in cluster.members.all()],
+            "counts": trend.counts.get(cluster.pk, []),
+        }
+        for cluster in clusters
+    ]
+    over_time = [(f["cluster"].name, f["counts"]) for f in families]
+    groups = [(f["cluster"].name, f["points"]) for f in families]
+    return {
+        "families": families,
+        "days": trend.days,
+        "levels": trend.levels,
+        "time_rows": [(d, [f["counts"][i] for f in families]) for i, d in enumerate(trend.days)],
+        "time_chart": _svg(charts.errors_over_time(trend.days, over_time)) if families else "",
+        "map_chart": _svg(charts.error_map(groups)) if families else "",
+    }
+
+
+def _svg(markup: str) -> str:
+    # pygal builds the SVG as an XML tree, so every name in it is escaped already.
+    return mark_safe(markup)  # noqa: S308
+
+
+def _example(error) -> dict:
+    """The sentence cut around the error's span, so the template can highlight it."""
+    text = error.utterance.text
+    start, end = min(error.start, len(text)), min(error.end, len(text))
+    return {
+        "before": text[:start],
+        "span": text[start:end],
+        "after": text[end:],
+        "original": error.original,
+        "correction": error.correction,
+        "explanation": error.explanation,
+    }
