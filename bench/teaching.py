@@ -88,14 +88,19 @@ def scripted_module(family: str, title: str) -> dict:
     }
 
 
-def queue_scripted_run() -> None:
+def queue_scripted_run(index: int) -> None:
+    from django.conf import settings
+
     from llm.providers.scripted import SCRIPT
 
     SCRIPT.queue({"focuses": [{"group": n, "reason": "It comes up often."} for n in (1, 2, 3)]})
-    for n, family in enumerate(("verb_tense", "subject_verb_agreement", "determiner"), 1):
-        SCRIPT.queue(scripted_module(family, f"Lesson {n}: {family.replace('_', ' ')}"))
+    families = ("verb_tense", "subject_verb_agreement", "determiner")
+    for n, family in enumerate(families[: settings.TEACHING_MAX_FOCUSES], 1):
+        # A new title each run: the same learner already has the earlier runs' lessons.
+        title = f"Lesson {index}.{n}: {family.replace('_', ' ')}"
+        SCRIPT.queue(scripted_module(family, title))
     score = {"correctness": 4, "clarity": 4, "level_fit": 4, "pedagogy": 4}
-    for _ in range(3):
+    for _ in range(settings.TEACHING_MAX_FOCUSES):
         SCRIPT.queue({"scores": score, "verdict": "validated", "problems": []})
 
 
@@ -132,7 +137,7 @@ def bench_scripted(user, runs: int) -> None:
     results = []
     for index in range(runs + 1):
         SCRIPT.reset()
-        queue_scripted_run()
+        queue_scripted_run(index)
         results.append(one_run(user, keep_raw=index % 2 == 0))
     cold, warm = results[0], results[1:]
     times = [r[0] for r in warm]
@@ -173,8 +178,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--local", action="store_true")
+    parser.add_argument("--max-focuses", type=int, default=3, help="modules per run")
     args = parser.parse_args()
     setup_django()
+    from django.conf import settings
+
+    settings.TEACHING_MAX_FOCUSES = args.max_focuses
     from accounts.services import learner_sign_up
 
     user = learner_sign_up(

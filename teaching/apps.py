@@ -17,3 +17,16 @@ class TeachingConfig(AppConfig):
             on_change=services.teaching_run_changed,
             max_attempts=settings.TEACHING_MAX_ATTEMPTS,
         )
+        self._follow_clustering(services.run_for_conversation)
+
+    @staticmethod
+    def _follow_clustering(hook) -> None:
+        """A run starts by an explicit call once a conversation's clustering is done.
+        Analysis cannot import teaching (dependencies run one way), so it offers a hook
+        list, as conversations.hooks does; ready() may run twice in tests."""
+        try:
+            from analysis import hooks
+        except ImportError:
+            return  # until analysis offers the hook, it calls run_for_conversation itself
+        if hook not in hooks.after_clustering:
+            hooks.after_clustering.append(hook)

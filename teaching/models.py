@@ -72,7 +72,15 @@ class Focus(models.Model):
     position = models.PositiveSmallIntegerField()
     language = models.CharField(max_length=8)
     error_type = models.CharField(max_length=32)
-    cluster_id_ref = models.PositiveIntegerField(null=True, blank=True)
+    # The cluster it came from; clusters are replaced when a conversation is clustered
+    # again, so the link may go (the name stays).
+    cluster = models.ForeignKey(
+        "analysis.ErrorCluster",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="teaching_focuses",
+    )
     cluster_name = models.CharField(max_length=200, blank=True)
     reason = models.CharField(max_length=200)
     # The learner's sentences behind it: sentence, corrected, original, correction.
@@ -122,6 +130,13 @@ class Module(models.Model):
     regenerate = models.BooleanField(default=False)
     language = models.CharField(max_length=8)
     error_type = models.CharField(max_length=32)
+    cluster = models.ForeignKey(
+        "analysis.ErrorCluster",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="teaching_modules",
+    )
     cluster_name = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200, blank=True)
     # teaching.schemas.ModuleContent as JSON.

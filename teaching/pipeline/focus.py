@@ -74,6 +74,14 @@ def _describe(number: int, group: dict) -> str:
     return f"{number}. {group['name']} ({group['error_type']}), {group['count']}x: {edits}"
 
 
+def _existing_cluster(cluster_id: int | None) -> int | None:
+    from analysis.models import ErrorCluster
+
+    if cluster_id is None or not ErrorCluster.objects.filter(pk=cluster_id).exists():
+        return None  # re-clustered since the filter stage ran
+    return cluster_id
+
+
 def _store(run: TeachingRun, picks: list[tuple[dict, str]], *, start: int) -> None:
     for offset, (group, reason) in enumerate(picks):
         Focus.objects.get_or_create(
@@ -83,7 +91,7 @@ def _store(run: TeachingRun, picks: list[tuple[dict, str]], *, start: int) -> No
                 "position": start + offset,
                 "language": group["language"],
                 "error_type": group["error_type"],
-                "cluster_id_ref": group.get("cluster_id"),
+                "cluster_id": _existing_cluster(group.get("cluster_id")),
                 "cluster_name": group["name"][:200],
                 "reason": reason[:200],
                 "examples": group["examples"],

@@ -45,6 +45,7 @@ def module_generate(*, focus: Focus, run: TeachingRun) -> Module:
         "status": ModuleStatus.DRAFT,
         "language": focus.language,
         "error_type": focus.error_type,
+        "cluster_id": focus.cluster_id,
         "cluster_name": focus.cluster_name,
         "title": content.title if content else "",
         "content": content.model_dump() if content else {},

@@ -87,3 +87,17 @@ def test_account_deletion_page_confirms_then_signs_out(alice, client):
     assert "Your account and all of your data were deleted." in done.content.decode()
     assert not get_user_model().objects.filter(pk=alice.pk).exists()
     assert client.get("/lessons/").status_code == 302
+
+
+def test_purge_removes_the_per_utterance_analyses_and_keeps_the_clusters(alice):
+    from analysis.models import ErrorCluster, UtteranceAnalysis
+    from teaching.tests.analysed import analysed_conversation
+
+    conversation = analysed_conversation(alice, counts={"verb_tense": 3}, keep_raw=False)
+    other = analysed_conversation(alice, counts={"verb_tense": 2}, title="Kept")
+    log = conversation_purge_raw(conversation=conversation)
+    assert (log.messages_removed, log.analyses_removed) == (6, 3)
+    assert not UtteranceAnalysis.objects.filter(batch__conversation=conversation).exists()
+    assert UtteranceAnalysis.objects.filter(batch__conversation=other).count() == 2
+    cluster = ErrorCluster.objects.get(conversation=conversation)
+    assert cluster.size == 3 and cluster.name  # the derived family stays

@@ -47,6 +47,19 @@ def test_a_run_goes_through_every_stage_to_done(alice, scripted_llm):
     assert statuses == [ModuleStatus.VALIDATED, ModuleStatus.REJECTED]
 
 
+def test_a_rerun_is_idempotent_per_focus(alice, scripted_llm):
+    run = started(alice)
+    script_two_modules(scripted_llm)
+    drain_queue()
+    calls = len(scripted_llm.calls)
+    again = services.run_for_conversation(run.conversation_id)
+    assert again.pk == run.pk
+    drain_queue()
+    run.refresh_from_db()
+    assert run.status == jobs.JobStatus.DONE
+    assert Module.objects.count() == 2 and len(scripted_llm.calls) == calls
+
+
 def test_starting_a_running_run_again_changes_nothing(alice, scripted_llm):
     run = started(alice)
     assert services.run_for_conversation(run.conversation_id).pk == run.pk
@@ -145,3 +158,24 @@ async def test_modules_are_announced_live_and_only_when_validated(alice, bob, sc
     assert await bobs.receive_nothing(timeout=0.2)
     await socket.disconnect()
     await bobs.disconnect()
+
+
+def test_queries_per_run_do_not_grow_with_the_conversation(alice, scripted_llm):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from teaching.pipeline import advance
+    from teaching.tests.analysed import analysed_conversation
+
+    counts = []
+    for n, size in enumerate((5, 25)):
+        conversation = analysed_conversation(alice, counts={"verb_tense": size}, title=f"c{n}")
+        scripted_llm.queue({"focuses": [{"group": 1, "reason": "a"}]})
+        scripted_llm.queue({**module_for(1, title=f"Lesson {n}")})
+        scripted_llm.queue(judge(4))
+        run = services.run_for_conversation(conversation.pk)
+        with CaptureQueriesContext(connection) as queries:
+            jobs.run(TeachingRun, run.pk, work=advance)
+        counts.append(len(queries))
+        assert Module.objects.get(run=run).status == ModuleStatus.VALIDATED
+    assert counts[0] == counts[1]

@@ -169,3 +169,47 @@ def test_a_module_without_content_is_rejected_without_asking_the_judge(run, scri
     assert (
         report.checks[0]["name"] == "schema" and Module.objects.get().rejection_reason == "schema"
     )
+
+
+# -- The filter stage, on what the analysis stored -----------------------------------------
+
+
+def test_filter_stage_groups_the_analysed_mistakes_by_cluster_and_rank(alice):
+    from analysis.models import ErrorCluster
+    from teaching.models import TeachingRun
+    from teaching.pipeline.filter import filter_sentences
+    from teaching.tests.analysed import analysed_conversation
+
+    conversation = analysed_conversation(
+        alice, counts={"verb_tense": 4, "subject_verb_agreement": 2, "determiner": 1}
+    )
+    run = TeachingRun.objects.create(learner=alice, conversation=conversation)
+    filter_sentences(run.pk)
+    run.refresh_from_db()
+    assert [(g["error_type"], g["count"], g["language"]) for g in run.groups] == [
+        ("verb_tense", 4, "en"),
+        ("subject_verb_agreement", 2, "en"),
+        ("determiner", 1, "en"),
+    ]
+    tense = ErrorCluster.objects.get(conversation=conversation, error_type="verb_tense")
+    assert run.groups[0]["cluster_id"] == tense.pk and run.groups[0]["name"] == "Verb tense"
+    assert run.groups[0]["examples"][0]["sentence"] == "Yesterday I go to the market."
+
+
+def test_filter_stage_leaves_out_other_conversations_and_trivial_mistakes(alice, bob):
+    from analysis.models import DetectedError
+    from teaching.models import TeachingRun
+    from teaching.pipeline.filter import filter_sentences
+    from teaching.tests.analysed import analysed_conversation
+
+    analysed_conversation(bob, counts={"preposition": 3})
+    analysed_conversation(alice, counts={"preposition": 3}, title="Another")
+    conversation = analysed_conversation(alice, counts={"verb_tense": 2, "determiner": 2})
+    DetectedError.objects.filter(
+        utterance__batch__conversation=conversation, error_type="determiner"
+    ).update(error_type="punctuation")
+    run = TeachingRun.objects.create(learner=alice, conversation=conversation)
+    filter_sentences(run.pk)
+    run.refresh_from_db()
+    assert [g["error_type"] for g in run.groups] == ["verb_tense"]
+    assert run.dropped == 2
