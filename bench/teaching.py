@@ -44,54 +44,11 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def scripted_module(family: str, title: str) -> dict:
-    from teaching.tests.analysed import sentence
-
-    wrong, right = sentence(family, 0)
-    return {
-        "title": title,
-        "learner_sentence": wrong,
-        "correction": right,
-        "explanation": "Look at the words around the mistake and use the form English needs.",
-        "examples": [
-            {"wrong": wrong, "right": right, "note": "the corrected form"},
-            {
-                "wrong": wrong.replace("I ", "We "),
-                "right": right.replace("I ", "We "),
-                "note": "the same rule",
-            },
-        ],
-        "problems": [
-            {
-                "kind": "multiple_choice",
-                "prompt": "Pick the right sentence.",
-                "options": [wrong, right],
-                "answer": right,
-                "rationale": "It follows the rule.",
-            },
-            {
-                "kind": "fill_blank",
-                "prompt": "Yesterday we ___ home.",
-                "options": [],
-                "answer": "went",
-                "rationale": "Past time needs the past form.",
-            },
-            {
-                "kind": "multiple_choice",
-                "prompt": "She ___ two cats.",
-                "options": ["have", "has", "having"],
-                "answer": "has",
-                "rationale": "She takes has.",
-            },
-        ],
-        "tips": ["Read your sentence again before you send it."],
-    }
-
-
 def queue_scripted_run(index: int) -> None:
     from django.conf import settings
 
     from llm.providers.scripted import SCRIPT
+    from teaching.tests.analysed import scripted_module
 
     SCRIPT.queue({"focuses": [{"group": n, "reason": "It comes up often."} for n in (1, 2, 3)]})
     families = ("verb_tense", "subject_verb_agreement", "determiner")

@@ -118,3 +118,46 @@ def analysed_conversation(
             am.ClusterMember(cluster=cluster, error=e) for e in errors
         )
     return conversation
+
+
+def scripted_module(family: str, title: str) -> dict:
+    """A module that passes every rule check, about the first sentence of `family`."""
+    wrong, right = sentence(family, 0)
+    return {
+        "title": title,
+        "learner_sentence": wrong,
+        "correction": right,
+        "explanation": "Look at the words around the mistake and use the form English needs.",
+        "examples": [
+            {"wrong": wrong, "right": right, "note": "the corrected form"},
+            {
+                "wrong": wrong.replace("I ", "We "),
+                "right": right.replace("I ", "We "),
+                "note": "the same rule",
+            },
+        ],
+        "problems": [
+            {
+                "kind": "multiple_choice",
+                "prompt": "Pick the right sentence.",
+                "options": [wrong, right],
+                "answer": right,
+                "rationale": "It follows the rule.",
+            },
+            {
+                "kind": "fill_blank",
+                "prompt": "Yesterday we ___ home.",
+                "options": [],
+                "answer": "went",
+                "rationale": "Past time needs the past form.",
+            },
+            {
+                "kind": "multiple_choice",
+                "prompt": "She ___ two cats.",
+                "options": ["have", "has", "having"],
+                "answer": "has",
+                "rationale": "She takes has.",
+            },
+        ],
+        "tips": ["Read your sentence again before you send it."],
+    }
