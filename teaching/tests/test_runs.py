@@ -179,3 +179,23 @@ def test_queries_per_run_do_not_grow_with_the_conversation(alice, scripted_llm):
         counts.append(len(queries))
         assert Module.objects.get(run=run).status == ModuleStatus.VALIDATED
     assert counts[0] == counts[1]
+
+
+def test_a_learner_wide_run_on_demand_teaches_from_every_conversation(alice, bob, scripted_llm):
+    from rest_framework.test import APIClient
+
+    from teaching.tests.analysed import analysed_conversation
+
+    analysed_conversation(alice, counts={"verb_tense": 2}, title="One")
+    analysed_conversation(alice, counts={"preposition": 3}, title="Two")
+    analysed_conversation(bob, counts={"determiner": 5}, title="Bob's")
+    client = APIClient()
+    client.force_authenticate(alice)
+    response = client.post("/api/v1/teaching/runs/")
+    assert response.status_code == 202 and response.json()["scope"] == "learner"
+    scripted_llm.queue({"focuses": []})  # the model picks nothing: the top groups are taught
+    drain_queue()
+    run = TeachingRun.objects.get(pk=response.json()["id"])
+    assert run.status == jobs.JobStatus.DONE and run.conversation is None
+    assert sorted(g["error_type"] for g in run.groups) == ["preposition", "verb_tense"]
+    assert client.get(f"/api/v1/teaching/runs/{run.pk}/").json()["status"] == "done"
