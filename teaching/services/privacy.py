@@ -28,6 +28,7 @@ def conversation_purge_raw(*, conversation) -> PurgeLog:
         if utterances is not None:
             _, gone = utterances.objects.filter(batch__conversation=conversation).delete()
             analyses = gone.get("analysis.UtteranceAnalysis", 0)
+        _trim_teaching_copies(conversation)
         _, removed = conversation.messages.all().delete()
         messages = removed.get("conversations.Message", 0)
         log = PurgeLog.objects.create(
@@ -43,6 +44,21 @@ def conversation_purge_raw(*, conversation) -> PurgeLog:
         analyses,
     )
     return log
+
+
+def _trim_teaching_copies(conversation) -> None:
+    """The teaching run kept the learner's sentences to write its modules; once purged,
+    only the sentence a module quotes stays (in the module and its focus)."""
+    from teaching.models import Focus, TeachingRun
+
+    TeachingRun.objects.filter(conversation=conversation).update(groups=[])
+    for focus in Focus.objects.filter(run__conversation=conversation).select_related("module"):
+        module = getattr(focus, "module", None)
+        quoted = module.content.get("learner_sentence") if module and module.content else None
+        kept = [e for e in focus.examples if e.get("sentence") == quoted][:1]
+        if kept != focus.examples:
+            focus.examples = kept
+            focus.save(update_fields=["examples"])
 
 
 # -- Export and deletion -----------------------------------------------------------------

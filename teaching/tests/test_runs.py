@@ -113,6 +113,10 @@ def test_a_private_conversation_loses_its_raw_chat_when_the_run_ends(alice, scri
     assert conversation.messages.count() == 0
     assert Module.objects.count() == 2  # derived results stay
     assert run.learner.purge_logs.get().messages_removed == 2
+    run.refresh_from_db()
+    assert run.groups == []  # no copies of the raw chat beyond what a module quotes
+    first = run.focuses.get(position=0)
+    assert first.examples == [group(1)["examples"][0]]
 
 
 # -- Live events -----------------------------------------------------------------------
