@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+import llm
 from ops import jobs
 from teaching import events
 from teaching.models import Stage, TeachingRun
@@ -33,7 +34,11 @@ def advance(run: TeachingRun) -> None:
         if jobs.lost(run):
             return
         _enter(run, name)
-        stage(run.pk)
+        try:
+            stage(run.pk)
+        except llm.errors.QuotaExceeded as exc:
+            # Retrying today cannot help; the learner re-runs it tomorrow.
+            raise jobs.Failed(exc.user_message) from exc
     if not jobs.lost(run):
         _enter(run, Stage.DONE)
 

@@ -203,3 +203,23 @@ def test_a_learner_wide_run_on_demand_teaches_from_every_conversation(alice, bob
     assert run.status == jobs.JobStatus.DONE and run.conversation is None
     assert sorted(g["error_type"] for g in run.groups) == ["preposition", "verb_tense"]
     assert client.get(f"/api/v1/teaching/runs/{run.pk}/").json()["status"] == "done"
+
+
+def test_a_spent_quota_fails_the_run_at_once_with_the_reason(alice, scripted_llm, settings):
+    settings.LLM_DAILY_TOKEN_QUOTA = 1
+    from llm.models import LLMCall
+
+    LLMCall.objects.create(
+        user=alice,
+        task="chat",
+        kind="stream",
+        provider="scripted",
+        model="m",
+        prompt_tokens=5,
+        completion_tokens=5,
+    )
+    run = started(alice)
+    drain_queue()
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.stage) == (jobs.JobStatus.FAILED, 1, Stage.FOCUS)
+    assert "allowance" in run.error.lower() or "quota" in run.error.lower()
