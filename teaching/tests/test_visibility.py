@@ -118,3 +118,6 @@ def test_the_lists_use_a_fixed_number_of_queries(alice, api, django_assert_max_n
         assert len(api.get("/api/v1/collection/").json()["results"]) == 5
     with django_assert_max_num_queries(8):
         assert len(api.get("/api/v1/modules/").json()["results"]) == 5
+    with django_assert_max_num_queries(8):
+        runs = api.get("/api/v1/teaching/runs/").json()["results"]
+    assert len(runs) == 5 and all(r["progress"]["ready"] == 1 for r in runs)
