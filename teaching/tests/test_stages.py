@@ -213,3 +213,10 @@ def test_filter_stage_leaves_out_other_conversations_and_trivial_mistakes(alice,
     run.refresh_from_db()
     assert [g["error_type"] for g in run.groups] == ["verb_tense"]
     assert run.dropped == 2
+
+
+def test_generation_quotes_the_learners_sentence_exactly(run, scripted_llm):
+    make_focuses(run, 1)
+    scripted_llm.queue(module_for(1, learner_sentence="Yesterday I goes to market."))
+    generate_modules(run.pk)
+    assert Module.objects.get().content["learner_sentence"] == "Yesterday I go to the market."
