@@ -33,7 +33,6 @@ def lessons(request: HttpRequest) -> HttpResponse:
     context = {
         "page_obj": page,
         "runs": [(run, selectors.run_progress(run)) for run in runs],
-        "saved": set(request.user.collection.values_list("module_id", flat=True)),
     }
     return render(request, "teaching/lessons.html", context)
 
