@@ -21,8 +21,9 @@ Figures (2 shared CPUs under other engineers' load, load average 7-9, SQLite, 20
     local:    one run, --max-focuses 1: 0 of 1 validated. At 0.7-1.4 tokens/s on this
               loaded machine the module's JSON (1018 tokens) took 1425 s and parsed; it broke
               a structural rule, and the repair (1666 tokens, cut by max_tokens) did not
-              parse after the gateway's own repair; JOB_MAX_SECONDS then stopped the run
-              (3012 s in all). On an idle machine (~117 tokens/s) the same is ~30 s.
+              parse after the gateway's own repair; JOB_MAX_SECONDS (1800 s) had failed
+              the run meanwhile (the model call itself ended at ~2510 s). On an idle
+              machine (~117 tokens/s) the same calls would take ~30 s.
 """
 
 import argparse
