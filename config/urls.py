@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("conversations.api_urls")),
     path("", include("analysis.api_urls")),
     path("", include("documents.api_urls")),
+    path("", include("teaching.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("analysis.urls")),
     path("documents/", include("documents.urls")),
+    path("lessons/", include("teaching.urls")),
+    path("account/data/", include("teaching.privacy_urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its settings as a script file: no inline script (CSP).

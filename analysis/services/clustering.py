@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from django.db import transaction
 
 import llm
-from analysis import events
+from analysis import events, hooks
 from analysis.models import (
     AnalysisBatch,
     ClusteringRun,
@@ -54,6 +54,8 @@ def clustering_changed(run: ClusteringRun) -> None:
     """ops.jobs' on_change: tell the learner once the run is done or has failed."""
     if run.status in (jobs.JobStatus.DONE, jobs.JobStatus.FAILED):
         events.send_on_commit(run.learner_id, lambda: _event(run))
+    if run.status == jobs.JobStatus.DONE and run.conversation_id:
+        hooks.call_on_commit(hooks.after_clustering, run.conversation_id)
 
 
 def _cluster(run: ClusteringRun) -> None:

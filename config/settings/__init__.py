@@ -228,7 +228,10 @@ SIMPLE_JWT = {
 }
 SPECTACULAR_SETTINGS = {
     # Native and target language share one choice list: one schema enum, not two.
-    "ENUM_NAME_OVERRIDES": {"LanguageEnum": "accounts.models.Language"},
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "accounts.models.Language",
+        "JobStatusEnum": "ops.jobs.JobStatus",
+    },
     "TITLE": "Curiosity Coach API",
     "DESCRIPTION": "Chat with an AI tutor; every reply streams over /ws/.",
     "VERSION": "1",
@@ -489,3 +492,25 @@ ANALYSIS_INGEST_MAX_MESSAGES = env.int("ANALYSIS_INGEST_MAX_MESSAGES", default=5
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["analysis_ingest"] = env.str(
     "THROTTLE_ANALYSIS_INGEST", default="600/min"
 )
+
+# --- Teaching modules -------------------------------------------------------------------
+
+# Modules per conversation (all languages together) and per learner-wide run.
+TEACHING_MAX_FOCUSES = env.int("TEACHING_MAX_FOCUSES", default=3)
+# Mistake groups shown to focus selection per language (the rest are not considered).
+TEACHING_MAX_GROUPS = env.int("TEACHING_MAX_GROUPS", default=8)
+# Sentences below this priority (1..5), and mistakes of these types, are not taught.
+TEACHING_MIN_PRIORITY = env.int("TEACHING_MIN_PRIORITY", default=2)
+TEACHING_TRIVIAL_TYPES = env.list("TEACHING_TRIVIAL_TYPES", default=["punctuation"])
+# The judge's scores (1..5) a module needs: each at least the minimum, on average the mean.
+TEACHING_JUDGE_MIN_SCORE = env.int("TEACHING_JUDGE_MIN_SCORE", default=3)
+TEACHING_JUDGE_MIN_MEAN = env.float("TEACHING_JUDGE_MIN_MEAN", default=3.5)
+# "target": explanations in the language being learned; "native": in the learner's own.
+TEACHING_EXPLANATION_LANGUAGE = env.str("TEACHING_EXPLANATION_LANGUAGE", default="target")
+if TEACHING_EXPLANATION_LANGUAGE not in ("target", "native"):
+    raise ImproperlyConfigured("TEACHING_EXPLANATION_LANGUAGE must be target or native")
+TEACHING_MAX_ATTEMPTS = env.int("TEACHING_MAX_ATTEMPTS", default=3)
+# Limits on what a learner writes into their collection.
+TEACHING_NOTES_MAX_CHARS = env.int("TEACHING_NOTES_MAX_CHARS", default=2000)
+TEACHING_MAX_TAGS = env.int("TEACHING_MAX_TAGS", default=10)
+TEACHING_TAG_MAX_CHARS = env.int("TEACHING_TAG_MAX_CHARS", default=30)

@@ -1,0 +1,23 @@
+"""REST routes of teaching, included under /api/v1/ by config.urls."""
+
+from django.urls import path
+
+from teaching import api
+
+urlpatterns = [
+    path("modules/", api.ModuleListView.as_view(), name="module-list"),
+    path("modules/<int:pk>/", api.ModuleDetailView.as_view(), name="module"),
+    path("modules/<int:pk>/practice/", api.PracticeView.as_view(), name="module-practice"),
+    path(
+        "conversations/<int:pk>/lessons/",
+        api.ConversationLessonsView.as_view(),
+        name="conversation-lessons",
+    ),
+    path("teaching/runs/", api.RunListView.as_view(), name="teaching-run-list"),
+    path("teaching/runs/<int:pk>/", api.RunDetailView.as_view(), name="teaching-run"),
+    path("collection/", api.CollectionView.as_view(), name="collection"),
+    path("collection/<int:pk>/", api.CollectionItemView.as_view(), name="collection-item"),
+    path("reviews/due/", api.DueReviewsView.as_view(), name="reviews-due"),
+    path("me/export", api.MeExportView.as_view(), name="me-export"),
+    path("me/delete", api.MeDeleteView.as_view(), name="me-delete"),
+]

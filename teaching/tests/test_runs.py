@@ -1,0 +1,245 @@
+"""Whole runs on the real queue: orchestration, idempotent re-runs, a killed worker,
+failures recorded with their reason, and the live events on the learner's socket."""
+
+from datetime import timedelta
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+from rest_framework_simplejwt.tokens import AccessToken
+
+from config.asgi import application
+from conversations.models import Conversation
+from ops import jobs
+from ops.testing import drain_queue
+from teaching import services
+from teaching.models import Module, ModuleStatus, Stage, TeachingRun
+from teaching.tests.conftest import group, module_for
+from teaching.tests.factories import judge
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def started(alice, *, stage=Stage.FOCUS) -> TeachingRun:
+    """A conversation's run, with its filter stage's output already stored."""
+    conversation = Conversation.objects.create(owner=alice, title="Weekend")
+    run = services.teaching_run_start(learner=alice, conversation=conversation)
+    TeachingRun.objects.filter(pk=run.pk).update(stage=stage, groups=[group(1), group(2)])
+    return run
+
+
+def script_two_modules(scripted_llm, *, second_score=2):
+    scripted_llm.queue({"focuses": [{"group": 1, "reason": "a"}, {"group": 2, "reason": "b"}]})
+    scripted_llm.queue(module_for(1))
+    scripted_llm.queue(module_for(2))
+    scripted_llm.queue(judge(4))
+    scripted_llm.queue(judge(second_score, verdict="validated" if second_score > 2 else "rejected"))
+
+
+def test_a_run_goes_through_every_stage_to_done(alice, scripted_llm):
+    run = started(alice)
+    script_two_modules(scripted_llm)
+    drain_queue()
+    run.refresh_from_db()
+    assert (run.status, run.stage) == (jobs.JobStatus.DONE, Stage.DONE)
+    statuses = list(Module.objects.order_by("focus__position").values_list("status", flat=True))
+    assert statuses == [ModuleStatus.VALIDATED, ModuleStatus.REJECTED]
+
+
+def test_a_rerun_is_idempotent_per_focus(alice, scripted_llm):
+    run = started(alice)
+    script_two_modules(scripted_llm)
+    drain_queue()
+    calls = len(scripted_llm.calls)
+    again = services.run_for_conversation(run.conversation_id)
+    assert again.pk == run.pk
+    drain_queue()
+    run.refresh_from_db()
+    assert run.status == jobs.JobStatus.DONE
+    assert Module.objects.count() == 2 and len(scripted_llm.calls) == calls
+
+
+def test_starting_a_running_run_again_changes_nothing(alice, scripted_llm):
+    run = started(alice)
+    assert services.run_for_conversation(run.conversation_id).pk == run.pk
+    assert TeachingRun.objects.count() == 1
+
+
+def test_a_killed_worker_mid_run_is_swept_and_the_run_resumes(alice, scripted_llm, settings):
+    run = started(alice)
+    scripted_llm.queue({"focuses": [{"group": 1, "reason": "a"}, {"group": 2, "reason": "b"}]})
+    scripted_llm.queue(module_for(1))
+    # A worker claims the run, writes the first module, then dies (no heartbeat, no finish).
+    from teaching.pipeline.focus import select_focuses
+    from teaching.pipeline.generate import module_generate
+
+    claimed = jobs.claim(jobs.kind_of(TeachingRun), run.pk)
+    select_focuses(run.pk)
+    module_generate(focus=claimed.focuses.order_by("position").first(), run=claimed)
+    TeachingRun.objects.filter(pk=run.pk).update(stage=Stage.GENERATE)
+    later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    assert jobs.jobs_sweep(now=later)["requeued"] == 1
+    scripted_llm.queue(module_for(2))
+    scripted_llm.queue(judge(4))
+    scripted_llm.queue(judge(4))
+    drain_queue()
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (jobs.JobStatus.DONE, 2)
+    assert Module.objects.filter(status=ModuleStatus.VALIDATED).count() == 2
+    generation_calls = [c for c in scripted_llm.calls if c.profile == "module_generation"]
+    assert len(generation_calls) == 2  # the first module was not written twice
+
+
+def test_a_model_outage_is_retried_then_failed_with_a_reason(alice, scripted_llm, settings):
+    settings.JOB_RETRY_BASE_SECONDS = 0
+    run = started(alice)
+    for _ in range(40):
+        scripted_llm.queue("", fail_after_chars=0, error="unavailable")
+    drain_queue()
+    run.refresh_from_db()
+    assert run.status == jobs.JobStatus.FAILED and run.attempts == settings.TEACHING_MAX_ATTEMPTS
+    assert run.stage == Stage.FOCUS and "unreachable" in run.error  # where, and why
+
+
+def test_a_private_conversation_loses_its_raw_chat_when_the_run_ends(alice, scripted_llm):
+    run = started(alice)
+    conversation = run.conversation
+    conversation.messages.create(seq=1, role="user", content="Yesterday I go to the market.")
+    conversation.messages.create(seq=2, role="assistant", content="Nice!")
+    Conversation.objects.filter(pk=conversation.pk).update(keep_raw_messages=False)
+    script_two_modules(scripted_llm)
+    drain_queue()
+    assert conversation.messages.count() == 0
+    assert Module.objects.count() == 2  # derived results stay
+    assert run.learner.purge_logs.get().messages_removed == 2
+    run.refresh_from_db()
+    assert run.groups == []  # no copies of the raw chat beyond what a module quotes
+    first = run.focuses.get(position=0)
+    assert first.examples == [group(1)["examples"][0]]
+
+
+# -- Live events -----------------------------------------------------------------------
+
+ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+
+
+async def events_socket(user) -> WebsocketCommunicator:
+    token = str(AccessToken.for_user(user))
+    socket = WebsocketCommunicator(
+        application, "/ws/events/", headers=[ORIGIN, (b"authorization", f"Bearer {token}".encode())]
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    assert (await socket.receive_json_from())["type"] == "hello"
+    return socket
+
+
+async def collect(socket, until, timeout=10.0) -> list[dict]:
+    seen = []
+    while True:
+        event = await socket.receive_json_from(timeout=timeout)
+        seen.append(event)
+        if until(event):
+            return seen
+
+
+async def test_modules_are_announced_live_and_only_when_validated(alice, bob, scripted_llm):
+    run = await database_sync_to_async(started)(alice)
+    script_two_modules(scripted_llm)
+    socket, bobs = await events_socket(alice), await events_socket(bob)
+    await database_sync_to_async(drain_queue)()
+    seen = await collect(
+        socket, lambda e: e["type"] == "teaching.run_updated" and e["run"]["status"] == "done"
+    )
+    ready = [e for e in seen if e["type"] == "teaching.module_ready"]
+    assert len(ready) == 1 and ready[0]["module"]["title"] == module_for(1)["title"]
+    assert ready[0]["progress"]["ready"] == 1 and ready[0]["progress"]["total"] == 2
+    stages = [e["run"]["stage"] for e in seen if e["type"] == "teaching.run_updated"]
+    assert {"focus", "generate", "validate", "done"} <= set(stages)
+    assert seen[-1]["run"]["id"] == run.pk
+    assert "did not pass" in seen[-1]["run"]["progress"]["text"]
+    assert await bobs.receive_nothing(timeout=0.2)
+    await socket.disconnect()
+    await bobs.disconnect()
+
+
+def test_queries_per_run_do_not_grow_with_the_conversation(alice, scripted_llm):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from teaching.pipeline import advance
+    from teaching.tests.analysed import analysed_conversation
+
+    counts = []
+    for n, size in enumerate((5, 25)):
+        conversation = analysed_conversation(alice, counts={"verb_tense": size}, title=f"c{n}")
+        scripted_llm.queue({"focuses": [{"group": 1, "reason": "a"}]})
+        scripted_llm.queue({**module_for(1, title=f"Lesson {n}")})
+        scripted_llm.queue(judge(4))
+        run = services.run_for_conversation(conversation.pk)
+        with CaptureQueriesContext(connection) as queries:
+            jobs.run(TeachingRun, run.pk, work=advance)
+        counts.append(len(queries))
+        assert Module.objects.get(run=run).status == ModuleStatus.VALIDATED
+    assert counts[0] == counts[1]
+
+
+def test_a_learner_wide_run_on_demand_teaches_from_every_conversation(alice, bob, scripted_llm):
+    from rest_framework.test import APIClient
+
+    from teaching.tests.analysed import analysed_conversation
+
+    analysed_conversation(alice, counts={"verb_tense": 2}, title="One")
+    analysed_conversation(alice, counts={"preposition": 3}, title="Two")
+    analysed_conversation(bob, counts={"determiner": 5}, title="Bob's")
+    client = APIClient()
+    client.force_authenticate(alice)
+    response = client.post("/api/v1/teaching/runs/")
+    assert response.status_code == 202 and response.json()["scope"] == "learner"
+    scripted_llm.queue({"focuses": []})  # the model picks nothing: the top groups are taught
+    drain_queue()
+    run = TeachingRun.objects.get(pk=response.json()["id"])
+    assert run.status == jobs.JobStatus.DONE and run.conversation is None
+    assert sorted(g["error_type"] for g in run.groups) == ["preposition", "verb_tense"]
+    assert client.get(f"/api/v1/teaching/runs/{run.pk}/").json()["status"] == "done"
+
+
+def test_a_spent_quota_fails_the_run_at_once_with_the_reason(alice, scripted_llm, settings):
+    settings.LLM_DAILY_TOKEN_QUOTA = 1
+    from llm.models import LLMCall
+
+    LLMCall.objects.create(
+        user=alice,
+        task="chat",
+        kind="stream",
+        provider="scripted",
+        model="m",
+        prompt_tokens=5,
+        completion_tokens=5,
+    )
+    run = started(alice)
+    drain_queue()
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.stage) == (jobs.JobStatus.FAILED, 1, Stage.FOCUS)
+    assert "allowance" in run.error.lower() or "quota" in run.error.lower()
+
+
+def test_a_finished_clustering_run_starts_the_conversations_teaching_run(alice):
+    from django.db import transaction
+
+    from analysis import hooks
+    from analysis.models import ClusteringRun
+    from analysis.services.clustering import clustering_changed
+
+    assert services.run_for_conversation in hooks.after_clustering
+    conversation = Conversation.objects.create(owner=alice, title="Weekend")
+    clustering = ClusteringRun.objects.create(
+        conversation=conversation, learner=alice, batches_done=1, status=jobs.JobStatus.DONE
+    )
+
+    with transaction.atomic():
+        clustering_changed(clustering)
+        assert not TeachingRun.objects.exists()  # only once the clustering is committed
+
+    assert TeachingRun.objects.get().conversation == conversation
