@@ -384,9 +384,15 @@ def test_a_frame_over_the_limit_closes_with_1009_and_one_under_it_is_answered(se
     with open_socket(server, path, token=learner.token) as ws:
         send(ws, just_under)
         assert receive(ws) == {"type": "pong"}
-        send(ws, '{"type": "ping", "pad": "' + "x" * MAX_MESSAGE + '"}')
-
-        assert close_code(ws) == 1009
+        try:
+            send(ws, '{"type": "ping", "pad": "' + "x" * MAX_MESSAGE + '"}')
+        except ConnectionClosed as closed:
+            # Uvicorn closes its transport right after its 1009 close frame; a client still
+            # writing the rest of the frame may then get a TCP reset, which drops that
+            # close frame before it is read. The socket is closed either way.
+            assert server.server == "uvicorn" and closed.rcvd is None, closed
+        else:
+            assert close_code(ws) == 1009
     no_tracebacks(server)
 
 
