@@ -11,7 +11,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -52,7 +52,13 @@ class Mistake(BaseModel):
 def _reply_schema(texts: Sequence[str]) -> type[BaseModel]:
     """The reply's schema for these sentences: limits on every string and list keep a
     small model's constrained decoding from repeating itself until max_tokens."""
-    longest = max(len(t) for t in texts)
+    return _schema_for(len(texts), max(len(t) for t in texts))
+
+
+@lru_cache(maxsize=256)
+def _schema_for(count: int, longest: int) -> type[BaseModel]:
+    # Building a pydantic model costs milliseconds, a tenth of a batch's whole pipeline;
+    # the message length is bounded, so the few shapes there are get built once.
     item = create_model(
         "SentenceAnalysis",
         corrected=(str, Field(max_length=int(longest * (1 + MAX_LENGTH_CHANGE)) + 10)),
@@ -61,10 +67,10 @@ def _reply_schema(texts: Sequence[str]) -> type[BaseModel]:
         topics=(list[Annotated[str, Field(max_length=20)]], Field(max_length=3)),
         priority=(int, Field(ge=1, le=5)),
     )
-    if len(texts) == 1:
+    if count == 1:
         return item
     return create_model(
-        "BatchAnalysis", replies=(list[item], Field(min_length=len(texts), max_length=len(texts)))
+        "BatchAnalysis", replies=(list[item], Field(min_length=count, max_length=count))
     )
 
 
@@ -118,15 +124,10 @@ def analyse_utterances(
     variables = {"learner_target_language": LANGUAGE_NAMES.get(target_language, target_language)}
     if learner_level:
         variables["learner_level"] = learner_level
-    results: list[UtteranceAnalysis] = []
+    replies: list[BaseModel] = []
     for i in range(0, len(utterances), per_call):
-        chunk = list(utterances[i : i + per_call])
-        replies = _ask_model(chunk, user=user, variables=variables)
-        results += [
-            utterance_analysis(u, reply, target_language=target_language)
-            for u, reply in zip(chunk, replies, strict=True)
-        ]
-    return results
+        replies += _ask_model(list(utterances[i : i + per_call]), user=user, variables=variables)
+    return analyses_from_replies(utterances, replies, target_language=target_language)
 
 
 def _ask_model(chunk: list[UtteranceIn], *, user, variables: dict) -> list[BaseModel]:
@@ -152,19 +153,49 @@ def validate_reply(data: dict, texts: Sequence[str]) -> list[BaseModel]:
 # -- from the model's reply to an analysis ---------------------------------------------
 
 
-def utterance_analysis(
-    utterance: UtteranceIn, reply: BaseModel, *, target_language: str = "en"
-) -> UtteranceAnalysis:
-    """Pure: the model's reply for one utterance, checked and annotated."""
-    text = utterance.text
-    language = annotate.detect_language(text, expected=target_language)
+def analyses_from_replies(
+    utterances: Sequence[UtteranceIn],
+    replies: Sequence[BaseModel],
+    *,
+    target_language: str = "en",
+) -> list[UtteranceAnalysis]:
+    """Pure: the model's replies, checked and annotated. The changed sentences of each
+    language go through spaCy in one pipe: parsing them one by one costs several times
+    as much as the rest of a batch's pipeline."""
+    texts = [u.text for u in utterances]
+    languages = [annotate.detect_language(t, expected=target_language) for t in texts]
+    corrected = [_proposed_correction(t, r) for t, r in zip(texts, replies, strict=True)]
+    edits: list[tuple[Edit, ...]] = [() for _ in texts]
+    for language in dict.fromkeys(languages):
+        indexes = [i for i, lang in enumerate(languages) if lang == language]
+        pairs = [(texts[i], corrected[i]) for i in indexes]
+        found_edits = annotate.annotate_pairs(pairs, language=language)
+        for i, found in zip(indexes, found_edits, strict=True):
+            edits[i] = found
+    return [
+        _analysis(u, reply, language=lang, corrected=fixed, edits=found)
+        for u, reply, lang, fixed, found in zip(
+            utterances, replies, languages, corrected, edits, strict=True
+        )
+    ]
+
+
+def _proposed_correction(text: str, reply: BaseModel) -> str:
     corrected = " ".join(reply.corrected.split()) or text
-    edits: tuple[Edit, ...] = ()
+    return text if _same_text(corrected, text) else corrected
+
+
+def _analysis(
+    utterance: UtteranceIn,
+    reply: BaseModel,
+    *,
+    language: str,
+    corrected: str,
+    edits: tuple[Edit, ...],
+) -> UtteranceAnalysis:
+    text = utterance.text
     note = ""
-    if _same_text(corrected, text):
-        corrected = text
-    else:
-        edits = annotate.annotate(text, corrected, language=language)
+    if corrected != text:
         edits = tuple(e for e in edits if not _set_aside(e, text))
         note = implausible(text, corrected, edits)
         if note:

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.conf import settings
 
 
 class AnalysisConfig(AppConfig):
@@ -9,22 +8,15 @@ class AnalysisConfig(AppConfig):
     def ready(self) -> None:
         from analysis import services, tasks
         from analysis.models import AnalysisBatch, ClusteringRun
+        from analysis.services.jobs import AnalysisKind
         from conversations import hooks
         from ops import jobs
 
-        attempts = settings.ANALYSIS_MAX_ATTEMPTS
-        jobs.register(
-            AnalysisBatch,
-            task=tasks.analyse_batch,
-            on_change=services.batch_changed,
-            max_attempts=attempts,
-        )
-        jobs.register(
-            ClusteringRun,
-            task=tasks.cluster_conversation,
-            on_change=services.clustering_changed,
-            max_attempts=attempts,
-        )
+        for model, task, on_change in (
+            (AnalysisBatch, tasks.analyse_batch, services.batch_changed),
+            (ClusteringRun, tasks.cluster_conversation, services.clustering_changed),
+        ):
+            jobs.register_kind(AnalysisKind(model=model, task=task, on_change=on_change))
         # Explicit calls after commit, registered once (ready() may run twice in tests).
         for hook_list, hook in (
             (hooks.after_message_posted, services.on_message_posted),

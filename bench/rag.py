@@ -298,10 +298,9 @@ def latency(owner, total: int, queries: int, corpus: str) -> None:
 
 
 def dense(vector, blocks):
-    from documents import retrieval, search
+    from documents import retrieval
 
-    with search.one_blas_thread():
-        return retrieval.dense_top(vector, blocks, 30)
+    return retrieval.dense_top(vector, blocks, 30)
 
 
 def percentile(values: list[float], q: int) -> float:

@@ -45,14 +45,12 @@ def search(
     lexical = lexical_search(query, [d.pk for d in documents], candidates)
     vector = llm.embed([query], user=user, purpose="retrieval")[0]
     blocks = [vectors_for(d) for d in documents]
-    with one_blas_thread():
-        dense = retrieval.dense_top(vector, blocks, candidates)
+    dense = retrieval.dense_top(vector, blocks, candidates)
     fused = retrieval.fuse(lexical=lexical, dense=dense, rrf_k=settings.RETRIEVAL_RRF_K)
     # Relevance is judged on the best few fused candidates only: their texts are read
     # anyway to answer, and the rest would not make the top k.
     shortlist = [item for item, _ in fused[: top_k * 4]]
-    with one_blas_thread():
-        similarity = dict(dense) | retrieval.similarities(vector, blocks, shortlist)
+    similarity = dict(dense) | retrieval.similarities(vector, blocks, shortlist)
     chunks = (
         Chunk.objects.select_related("document")
         .defer("vector", "document__data", "document__text")
@@ -127,20 +125,6 @@ def _postgres(query: str, document_ids: list[int], limit: int) -> list[int]:
 
 
 # --- Dense ----------------------------------------------------------------------------
-
-_blas: list = []
-
-
-def one_blas_thread():
-    """BLAS on one thread for the matrix products of a search. They are small, and a
-    multi-threaded BLAS in a busy process (other requests, other workers) spends far
-    longer waiting for its threads than computing: measured 65 ms p50 instead of 11 ms
-    over 50,000 chunks on a loaded 2-core machine (docs/retrieval.md)."""
-    if not _blas:
-        from threadpoolctl import ThreadpoolController
-
-        _blas.append(ThreadpoolController())
-    return _blas[0].limit(limits=1, user_api="blas")
 
 
 class VectorCache:

@@ -14,6 +14,10 @@ conditional UPDATE, so sweepers in many workers race safely.
     jobs.enqueue(ingestion)                          # queued on commit, with its pk only
     @task()
     def ingest(ingestion_id): jobs.run(Ingestion, ingestion_id, work=ingestion_process)
+
+Inside the work, `raise jobs.Failed(reason)` fails the row at once; `raise jobs.Retry(reason)`
+tries again (a warning, no traceback) and fails with the reason after the last attempt;
+any other exception is retried with its traceback logged.
 """
 
 import logging
@@ -79,6 +83,17 @@ class Job(models.Model):
 
 class Failed(Exception):
     """Raised by a job's work: fail it now with this reason, without retrying."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Retry(Exception):
+    """Raised by a job's work for a failure that is expected now and then and may pass on
+    another try (a small model's output that does not match its schema): the attempt is
+    retried like any other, logged as a warning rather than a traceback, and after the
+    last attempt the job fails with this reason."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -266,6 +281,16 @@ def run(
             work(job)
         except Failed as exc:
             finish(kind, job, status=kind.failed, error=exc.reason)
+        except Retry as exc:
+            logger.warning(
+                "%s %s: %s (attempt %s of %s)",
+                model.__name__,
+                pk,
+                exc.reason,
+                job.attempts,
+                kind.max_attempts,
+            )
+            _retry_or_fail(kind, job, exc)
         except Exception as exc:
             logger.exception("%s %s failed (attempt %s)", model.__name__, pk, job.attempts)
             _retry_or_fail(kind, job, exc)
@@ -301,13 +326,19 @@ def finish(kind: JobKind, job: Any, *, status: str, error: str = "") -> bool:
 def _retry_or_fail(kind: JobKind, job: Any, exc: Exception) -> None:
     mine = Q(pk=job.pk, status=kind.running, attempts=job.attempts)
     if job.attempts >= kind.max_attempts:
-        reason = exc.user_message if isinstance(exc, UserFacingError) else GENERIC_FAILURE
+        reason = _failure_reason(exc, job.attempts)
         kind.objects.filter(mine).update(**kind.fail_fields(reason, timezone.now()))
         return
     delay = settings.JOB_RETRY_BASE_SECONDS * 2 ** (job.attempts - 1)
     with transaction.atomic():
         if kind.objects.filter(mine).update(**kind.requeue_fields(job, timezone.now())):
             queue_on_commit(kind, job.pk, delay=delay)
+
+
+def _failure_reason(exc: Exception, attempts: int) -> str:
+    if isinstance(exc, Retry):
+        return f"{exc.reason} (after {attempts} attempts)"
+    return exc.user_message if isinstance(exc, UserFacingError) else GENERIC_FAILURE
 
 
 def lost(job: Any) -> bool:

@@ -8,8 +8,6 @@ left once the conversation has ended; with nothing left and every batch finished
 conversation's clustering run is scheduled.
 """
 
-import logging
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -20,8 +18,6 @@ from analysis.schemas import UtteranceAnalysis as AnalysisResult
 from analysis.schemas import UtteranceIn
 from analysis.sources import Source, message_position, message_text
 from ops import jobs
-
-logger = logging.getLogger(__name__)
 
 ACTIVE = (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING)
 
@@ -106,28 +102,21 @@ def _analyse(batch: AnalysisBatch) -> None:
 
 
 def _analysed(batch: AnalysisBatch, utterances: list[UtteranceIn]) -> list[AnalysisResult]:
-    """The analyser's results, asking again when its output does not validate. A small
-    model's invalid output is expected, not a crash: it is retried here (with a warning,
-    not a traceback), and after ANALYSIS_MAX_ATTEMPTS tries the batch fails with the
-    reason. Anything else (a dead worker, a database error) is retried by ops.jobs."""
+    """The analyser's results. A small model's output that does not validate is expected
+    now and then, not a crash: ops.jobs asks again, and after ANALYSIS_MAX_ATTEMPTS tries
+    the batch fails with the reason."""
     from analysis.analyser import AnalysisInvalid, analyse_utterances
 
     profile = getattr(batch.learner, "profile", None)
-    tries = settings.ANALYSIS_MAX_ATTEMPTS
-    for attempt in range(1, tries + 1):
-        try:
-            return analyse_utterances(
-                utterances,
-                user=batch.learner,
-                learner_level=profile.level if profile else "",
-                target_language=profile.target_language if profile else "en",
-            )
-        except AnalysisInvalid as exc:
-            reason = str(exc)
-            logger.warning(
-                "Batch %s: invalid analysis (try %s of %s): %s", batch.pk, attempt, tries, reason
-            )
-    raise jobs.Failed(f"The analysis did not match its schema after {tries} tries: {reason}")
+    try:
+        return analyse_utterances(
+            utterances,
+            user=batch.learner,
+            learner_level=profile.level if profile else "",
+            target_language=profile.target_language if profile else "en",
+        )
+    except AnalysisInvalid as exc:
+        raise jobs.Retry(f"The analysis did not match its schema: {exc}") from exc
 
 
 def _items(batch: AnalysisBatch, source: Source) -> list[tuple[BatchItem, object]]:

@@ -95,6 +95,8 @@ TEMPLATES = [
 # sized from it so concurrent requests and websockets wait for a connection, never fail.
 ASGI_THREADS = env.int("ASGI_THREADS", default=40)
 WORKER_THREADS = env.int("WORKER_THREADS", default=24)
+# Threads of numpy's BLAS in each process (ops.apps.limit_blas_threads says why one).
+BLAS_THREADS = env.int("BLAS_THREADS", default=1)
 DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=max(ASGI_THREADS, WORKER_THREADS) + 4)
 
 if env.str("DATABASE_URL", default=""):

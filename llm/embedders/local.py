@@ -13,6 +13,8 @@ import numpy as np
 from llm.embedders.base import Embedded, Embedder
 
 DIM = 256
+# Texts padded to the longest of their batch, as wordllama's embed() batches them.
+TOKENIZE_BATCH = 32
 
 
 class WordLlamaEmbedder(Embedder):
@@ -41,7 +43,17 @@ class WordLlamaEmbedder(Embedder):
             return self._model
 
     def embed(self, texts: list[str], *, timeout: float) -> Embedded:
+        """wordllama's own embed(), with the token count taken from the same tokenization
+        (calling its tokenize() as well would tokenize everything twice, and count the
+        padding of each batch as tokens)."""
         model = self._loaded()
-        vectors = np.asarray(model.embed(texts, norm=False), dtype=np.float32)
-        tokens = sum(len(ids) for ids in model.tokenize(texts)) if texts else 0
-        return Embedded(vectors=vectors.reshape(len(texts), DIM), tokens=tokens)
+        vectors = np.empty((len(texts), DIM), dtype=np.float32)
+        tokens = 0
+        for start in range(0, len(texts), TOKENIZE_BATCH):
+            encoded = model.tokenize(texts[start : start + TOKENIZE_BATCH])
+            ids = np.array([e.ids for e in encoded], dtype=np.int32)
+            mask = np.array([e.attention_mask for e in encoded], dtype=np.float32)
+            np.clip(ids, 0, model.embedding.shape[0] - 1, out=ids)
+            vectors[start : start + len(encoded)] = model.avg_pool(model.embedding[ids], mask)
+            tokens += int(mask.sum())
+        return Embedded(vectors=vectors, tokens=tokens)

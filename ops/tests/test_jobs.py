@@ -77,6 +77,25 @@ def test_a_job_that_raises_is_retried_then_failed_with_a_readable_reason():
     assert len(CHANGES) == 2 and CHANGES[-1] == (job.pk, "failed")
 
 
+def test_an_expected_failure_is_retried_with_a_warning_then_failed_with_its_reason(caplog):
+    def invalid(job):
+        raise jobs.Retry("the output did not match its schema")
+
+    sample_jobs.BEHAVIOUR["invalid"] = invalid
+    job = queued("invalid")
+
+    with caplog.at_level("WARNING", logger="ops.jobs"):
+        drain_queue()
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.runs) == ("failed", 2, 2)
+    assert job.error == "the output did not match its schema (after 2 attempts)"
+    warnings = [r for r in caplog.records if r.name == "ops.jobs"]
+    assert [r.levelname for r in warnings] == ["WARNING", "WARNING"]
+    assert all(r.exc_info is None for r in warnings)  # expected: no traceback
+    assert "attempt 1 of 2" in warnings[0].getMessage()
+
+
 def test_a_transient_failure_is_retried_into_success():
     def fail_first_time(job):
         if job.attempts == 1:
