@@ -37,6 +37,17 @@ def test_same_text_gets_the_same_vector_in_any_batch():
 
 
 @pytest.mark.django_db
+def test_local_tokens_are_counted_without_the_padding_of_a_batch():
+    llm.embed(["Hi.", "The derivative of x squared is two x, as the chapter shows."])
+    llm.embed(["Hi."])
+    llm.embed(["The derivative of x squared is two x, as the chapter shows."])
+
+    together, short, long = LLMCall.objects.order_by("id").values_list("prompt_tokens", flat=True)
+    assert together == short + long  # the short text padded to the long one adds nothing
+    assert 0 < short < long
+
+
+@pytest.mark.django_db
 def test_no_texts_make_no_call():
     assert llm.embed([]).shape == (0, 256)
     assert not LLMCall.objects.exists()
