@@ -108,7 +108,7 @@ POSTGRES_SEARCH = (
     "SELECT id, search FROM documents_chunk "
     "WHERE document_id = ANY(%s) AND search @@ to_tsquery('english'::regconfig, %s) LIMIT %s"
     ") matches "
-    "ORDER BY ts_rank_cd(search, to_tsquery('english'::regconfig, %s)) DESC, id LIMIT %s"
+    "ORDER BY ts_rank(search, to_tsquery('english'::regconfig, %s)) DESC, id LIMIT %s"
 )
 
 

@@ -58,7 +58,10 @@ def day_start(now: datetime | None = None) -> datetime:
 
 
 def tokens_used_today(user: Any) -> int:
-    """Tokens the user spent since midnight UTC; cache hits are free.
+    """Tokens the user spent since midnight UTC; cache hits are free, and so are
+    embeddings: they are accounted, but the allowance is for what the models write (a
+    1 MB document embeds as ~250,000 tokens and would end the learner's chat for the day;
+    the document size limit bounds them instead).
 
     One aggregate over the (user, created_at) index, in plain SQL: it runs before every
     model call and the ORM's query compilation cost more than the query itself.
@@ -66,13 +69,13 @@ def tokens_used_today(user: Any) -> int:
     sql = _QUOTA_SQL.format(table=LLMCall._meta.db_table)
     since = connection.ops.adapt_datetimefield_value(day_start())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, since, False])
+        cursor.execute(sql, [user.pk, since, False, "embed"])
         return int(cursor.fetchone()[0])
 
 
 _QUOTA_SQL = (
     "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM {table} "
-    "WHERE user_id = %s AND created_at >= %s AND cache_hit = %s"
+    "WHERE user_id = %s AND created_at >= %s AND cache_hit = %s AND kind <> %s"
 )
 
 

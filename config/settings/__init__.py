@@ -401,7 +401,7 @@ RETRIEVAL_TOP_K = env.int("RETRIEVAL_TOP_K", default=5)
 RETRIEVAL_CANDIDATES = env.int("RETRIEVAL_CANDIDATES", default=30)
 # Lexical search ranks at most this many matching chunks (a common word would have it
 # score most of the chunks in scope; dense search still ranks them all).
-RETRIEVAL_LEXICAL_MAX_MATCHES = env.int("RETRIEVAL_LEXICAL_MAX_MATCHES", default=2000)
+RETRIEVAL_LEXICAL_MAX_MATCHES = env.int("RETRIEVAL_LEXICAL_MAX_MATCHES", default=1000)
 RETRIEVAL_RRF_K = env.int("RETRIEVAL_RRF_K", default=60)
 RETRIEVAL_MIN_RELEVANCE = env.float("RETRIEVAL_MIN_RELEVANCE", default=0.5)
 # Chunk vectors kept in each process's memory for dense search (about 1 KB per chunk).

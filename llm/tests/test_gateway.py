@@ -233,6 +233,13 @@ def test_quota_counts_only_today_and_not_cache_hits(
         llm.quota_check(alice)
 
 
+def test_a_documents_embeddings_do_not_use_up_the_learners_allowance(alice, settings):
+    settings.LLM_DAILY_TOKEN_QUOTA = 1000
+    llm.embed(["A long grammar sheet. " * 200], user=alice, purpose="document")
+    assert LLMCall.objects.get(kind="embed").prompt_tokens > 1000  # accounted all the same
+    llm.quota_check(alice)  # chat goes on
+
+
 def test_quota_of_zero_means_unlimited(alice, settings):
     settings.LLM_DAILY_TOKEN_QUOTA = 0
     _spend(alice, 10**9)
