@@ -7,14 +7,21 @@ everything queued to its end).
 """
 
 import gc
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.db import connections
+from django.db import connection, connections
 
 from llm.models import TaskProfile
 from ops.management.commands.db_worker import ConcurrentWorker
@@ -85,3 +92,39 @@ def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str =
             return value
         time.sleep(0.01)
     raise AssertionError(f"Timed out waiting for {what}")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The test database, as DATABASE_URL for another process."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def worker_process(script: dict, tmp_path: Path, **env: str) -> Iterator[subprocess.Popen]:
+    """A real `manage.py db_worker` process on the test database, its model scripted by
+    `script` (llm.providers.scripted's file format); killed with SIGKILL when the block
+    ends, as a crashed or OOM-killed worker dies: no cleanup, its claims left behind."""
+    path = tmp_path / "worker-script.json"
+    path.write_text(json.dumps(script))
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--threads", "2", "-v", "0"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "LLM_PROVIDER": "scripted",
+            "LLM_SCRIPT_FILE": str(path),
+            **env,
+        },
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()

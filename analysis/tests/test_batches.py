@@ -1,11 +1,6 @@
 """Batches: every ANALYSIS_BATCH_SIZE learner messages, in order, each analysed once; the
 end of a conversation analyses the rest and clusters; failures are retried, then shown."""
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 from datetime import timedelta
 
@@ -37,8 +32,8 @@ from analysis.tests.conftest import (
 )
 from conversations import services as conversation_services
 from conversations.models import Message
-from conversations.tests.test_liveness import ROOT, database_url
 from ops import jobs
+from ops.testing import worker_process
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("pipeline_settings")]
 
@@ -278,30 +273,15 @@ def test_a_worker_killed_mid_batch_leads_to_one_finished_batch(scripted_llm, ali
     """The real thing: a `db_worker` subprocess is killed with SIGKILL while it analyses;
     the sweeper hands the batch back and it is analysed once, by the next worker."""
     texts = numbered(10)
-    script = tmp_path / "script.json"
     slow = {"text": analysis_reply(went(texts)), "chunk_size": 5, "delay": 0.05}
-    script.write_text(json.dumps({"default": slow}))
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "LLM_PROVIDER": "scripted",
-        "LLM_SCRIPT_FILE": str(script),
-        "ANALYSIS_UTTERANCES_PER_CALL": "10",
-    }
     conversation = chat(alice, texts)
     Message.objects.filter(role="assistant").update(status="complete")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--threads", "2", "-v", "0"], cwd=ROOT, env=env
-    )
-    try:
+    with worker_process({"default": slow}, tmp_path, ANALYSIS_UTTERANCES_PER_CALL="10"):
         wait_for(
             lambda: AnalysisBatch.objects.filter(status="running").exists(),
             timeout=60,
             what="the worker to start the batch",
         )
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
     batch = batches(conversation)[0]
     assert batch.status == "running"  # stuck, as a killed worker leaves it
 

@@ -1,13 +1,7 @@
 """A reply never hangs: dead workers are detected, their replies requeued or failed."""
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,10 +13,10 @@ from conversations import services
 from conversations.models import Message
 from conversations.services import liveness
 from conversations.tests.conftest import drain_queue, first_reply, wait_for
+from ops.testing import worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def later(seconds: float):
@@ -160,32 +154,11 @@ def test_a_reply_streaming_for_too_long_is_failed(scripted_llm, alice, worker, s
     assert reply.content == "Neve"
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.mark.timeout(90)
 def test_a_worker_process_killed_mid_reply_leads_to_a_finished_reply(scripted_llm, alice, tmp_path):
     """The real thing: a `db_worker` subprocess is killed with SIGKILL while it streams."""
-    script = tmp_path / "script.json"
     slow = {"text": "word " * 200, "chunk_size": 5, "delay": 0.05}
-    script.write_text(json.dumps({"default": slow}))
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "LLM_PROVIDER": "scripted",
-        "LLM_SCRIPT_FILE": str(script),
-        "REPLY_FLUSH_SECONDS": "0.01",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--threads", "2", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
+    with worker_process({"default": slow}, tmp_path, REPLY_FLUSH_SECONDS="0.01"):
         conversation = services.conversation_create(owner=alice, text="Tell me a long story")
         reply = first_reply(conversation)
         wait_for(
@@ -193,9 +166,6 @@ def test_a_worker_process_killed_mid_reply_leads_to_a_finished_reply(scripted_ll
             timeout=60,
             what="the worker to stream",
         )
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
 
     reply.refresh_from_db()
     assert reply.status == "streaming"  # stuck, as a killed worker leaves it

@@ -1,18 +1,21 @@
 """Whole runs on the real queue: orchestration, idempotent re-runs, a killed worker,
 failures recorded with their reason, and the live events on the learner's socket."""
 
+import json
 from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
 from config.asgi import application
 from conversations.models import Conversation
 from ops import jobs
-from ops.testing import drain_queue
+from ops.testing import drain_queue, wait_for, worker_process
 from teaching import services
 from teaching.models import Module, ModuleStatus, Stage, TeachingRun
 from teaching.tests.conftest import group, module_for
@@ -89,6 +92,40 @@ def test_a_killed_worker_mid_run_is_swept_and_the_run_resumes(alice, scripted_ll
     assert Module.objects.filter(status=ModuleStatus.VALIDATED).count() == 2
     generation_calls = [c for c in scripted_llm.calls if c.profile == "module_generation"]
     assert len(generation_calls) == 2  # the first module was not written twice
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_process_killed_mid_run_leads_to_one_finished_run(alice, scripted_llm, tmp_path):
+    """The real thing: a `db_worker` process is killed with SIGKILL while it writes the
+    first module; the sweeper hands the run back, and the next worker resumes it at its
+    stage: the focuses are not chosen again and every module is written once."""
+    focuses = {"focuses": [{"group": 1, "reason": "a"}, {"group": 2, "reason": "b"}]}
+    slow_module = {"text": json.dumps(module_for(1)), "chunk_size": 5, "delay": 0.05}
+    script = {"replies": [{"text": json.dumps(focuses)}, slow_module]}
+    with transaction.atomic():  # its task is queued once the stored groups are committed
+        run = started(alice)
+    with worker_process(script, tmp_path):
+        wait_for(
+            lambda: TeachingRun.objects.filter(pk=run.pk, stage=Stage.GENERATE).exists(),
+            timeout=90,
+            what="the worker to start writing modules",
+        )
+    run.refresh_from_db()
+    assert (run.status, run.stage) == (jobs.JobStatus.RUNNING, Stage.GENERATE)  # stuck
+    assert run.focuses.count() == 2 and not Module.objects.exists()
+
+    scripted_llm.queue(module_for(1))
+    scripted_llm.queue(module_for(2))
+    scripted_llm.queue(judge(4))
+    scripted_llm.queue(judge(4))
+    later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    assert jobs.jobs_sweep(now=later)["requeued"] == 1
+    drain_queue()
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == (jobs.JobStatus.DONE, 2)
+    assert Module.objects.filter(status=ModuleStatus.VALIDATED).count() == 2
+    assert [c.profile for c in scripted_llm.calls].count("focus_selection") == 0
 
 
 def test_a_model_outage_is_retried_then_failed_with_a_reason(alice, scripted_llm, settings):
