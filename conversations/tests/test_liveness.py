@@ -18,7 +18,6 @@ from ops.testing import worker_process
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-
 def later(seconds: float):
     return timezone.now() + timedelta(seconds=seconds)
 
