@@ -32,3 +32,9 @@ def report_log_context(conversation_id: int, note: str = "") -> dict:
     import structlog
 
     return {k: str(v) for k, v in structlog.contextvars.get_contextvars().items()}
+
+
+@task()
+def queue_a_follow_up() -> None:
+    # Enqueued by a running task, as a finished analysis batch queues its clustering.
+    note_time.enqueue()

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.db.utils import OperationalError
 from django_tasks_db.models import DBTaskResult
@@ -66,3 +68,30 @@ def test_a_database_failure_while_claiming_does_not_end_the_worker(monkeypatch):
 
     queued.refresh()
     assert queued.status == "SUCCESSFUL"
+
+
+def test_a_batch_drain_runs_the_follow_up_a_task_queues_while_the_queue_looks_empty(
+    monkeypatch,
+):
+    worker = batch_worker(threads=2, worker_id="draining")
+    real_claim = worker.claim_next
+
+    def claim_then_let_running_tasks_finish():
+        # The interleaving that lost follow-ups: the look finds nothing, then the running
+        # task queues its follow-up and ends before the drain decides it is done.
+        claimed = real_claim()
+        if claimed is None:
+            while worker.in_flight:
+                time.sleep(0.001)
+        return claimed
+
+    monkeypatch.setattr(worker, "claim_next", claim_then_let_running_tasks_finish)
+    sample_tasks.queue_a_follow_up.enqueue()
+
+    worker.run()
+
+    runs = DBTaskResult.objects.order_by("enqueued_at").values_list("task_path", "status")
+    assert list(runs) == [
+        ("ops.tests.sample_tasks.queue_a_follow_up", "SUCCESSFUL"),
+        ("ops.tests.sample_tasks.note_time", "SUCCESSFUL"),
+    ]

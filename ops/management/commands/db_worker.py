@@ -128,6 +128,9 @@ class ConcurrentWorker(Worker):
             release_connection()
             # Cleared before looking, so a task queued from now on wakes the wait below.
             self.wake.clear()
+            # Counted before looking: a task still running may queue a follow-up after the
+            # look finds nothing, so a --batch drain ends only if none was running before.
+            busy = self.in_flight
             task_result = self.claim_next()
         except Exception:
             # A database restart or a pool timeout must not end the worker: back off, retry.
@@ -138,7 +141,7 @@ class ConcurrentWorker(Worker):
             return True
         if task_result is None:
             self.slots.release()
-            if self.batch and self.in_flight == 0:
+            if self.batch and busy == 0:
                 return False  # the queue is drained and nothing is running
             self.wake.wait(self.interval)
             return True
