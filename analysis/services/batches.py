@@ -9,6 +9,7 @@ conversation's clustering run is scheduled.
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -107,11 +108,12 @@ def _analysed(batch: AnalysisBatch, utterances: list[UtteranceIn]) -> list[Analy
     the batch fails with the reason."""
     from analysis.analyser import AnalysisInvalid, analyse_utterances
 
-    profile = getattr(batch.learner, "profile", None)
+    learner = get_user_model().objects.select_related("profile").get(pk=batch.learner_id)
+    profile = getattr(learner, "profile", None)
     try:
         return analyse_utterances(
             utterances,
-            user=batch.learner,
+            user=learner,
             learner_level=profile.level if profile else "",
             target_language=profile.target_language if profile else "en",
         )
