@@ -5,6 +5,7 @@ profile on demand (a flushed test database, a row deleted in the admin by mistak
 than failing every call of that task.
 """
 
+import hashlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -66,3 +67,30 @@ def seed_profiles(profile_model: Any, names: list[str] | None = None) -> None:
     """Create the seeded profiles that do not exist; existing rows stay untouched."""
     for name in names or list(PROFILES):
         profile_model.objects.get_or_create(name=name, defaults=profile_defaults(name))
+
+
+# SHA-256 of system prompts this product shipped before (stripped, UTF-8), by profile.
+# A row still holding one of them was seeded and never edited: it gets the current
+# prompt (refresh_shipped_prompts); a prompt staff wrote is never replaced. When a prompt
+# file changes, add its old hash here and a migration that calls refresh_shipped_prompts.
+SHIPPED_BEFORE: dict[str, frozenset[str]] = {
+    # The first analysis prompt asked for spans and types, which ERRANT now derives; its
+    # replies do not match the current schema, so every batch would fail.
+    "analysis": frozenset({"f6307d4c2755fda580c5caf699dea5e7e8a0fdca8963cd12ff53061a08462bc9"}),
+}
+
+
+def prompt_digest(prompt: str) -> str:
+    return hashlib.sha256(prompt.strip().encode("utf-8")).hexdigest()
+
+
+def refresh_shipped_prompts(profile_model: Any) -> list[str]:
+    """Give rows that still hold an earlier shipped prompt the current one; the names."""
+    refreshed = []
+    for name, digests in SHIPPED_BEFORE.items():
+        row = profile_model.objects.filter(name=name).first()
+        if row is not None and prompt_digest(row.system_prompt_template) in digests:
+            row.system_prompt_template = profile_defaults(name)["system_prompt_template"]
+            row.save(update_fields=["system_prompt_template", "updated_at"])
+            refreshed.append(name)
+    return refreshed
