@@ -115,4 +115,4 @@ def test_learner_sees_inline_corrections_then_their_mistake_families(server, pag
         assert page.locator("figure.chart svg").count() == 2
         assert page.locator("table.data-table").count() >= 2
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True, animations="disabled")

@@ -187,7 +187,7 @@ def test_learner_sees_a_streamed_reply_survive_a_reload(server, page):
         assert page.get_by_role("button", name="Regenerate").is_visible()
 
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        page.screenshot(path=str(SCREENSHOT), animations="disabled")
         print(f"Screenshot: {SCREENSHOT}")
 
 

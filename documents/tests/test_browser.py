@@ -111,7 +111,7 @@ def test_upload_a_pdf_watch_it_index_ask_and_open_the_cited_source(server, page,
         assert "Phrasal verbs chapter, page 7" in link.inner_text()
         assert "turn it off" in sources.inner_text()
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True, animations="disabled")
         print(f"Screenshot: {SCREENSHOT}")
 
         # The source opens the document at the cited passage.

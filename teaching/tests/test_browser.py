@@ -86,7 +86,7 @@ def log_in(browser, server, username):  # noqa: F811
 
 def shoot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True, animations="disabled")
     print(f"Screenshot: {SHOTS / name}")
 
 
