@@ -89,6 +89,14 @@ def detect_language(text: str, *, expected: str = "en") -> str:
 # -- the public entry points -------------------------------------------------------------
 
 
+def warm() -> None:
+    """Load spaCy, ERRANT, the language detector and the spelling dictionary now rather
+    than in the first batch."""
+    annotate("She have two brother.", "She has two brothers.")
+    detect_language("She have two brother.")
+    _spellchecker("en")
+
+
 def annotate(original: str, corrected: str, *, language: str = "en") -> tuple[Edit, ...]:
     """The edits turning `original` into `corrected`, spans into `original`."""
     return annotate_pairs([(original, corrected)], language=language)[0]

@@ -39,6 +39,11 @@ def embed(texts: list[str], *, user=None, purpose: str = "embedding") -> np.ndar
     return _normalised(np.concatenate(chunks))
 
 
+def warm() -> None:
+    """Load the configured embedder's model now rather than on the first search."""
+    get_embedder(settings.EMBEDDINGS_PROVIDER).warm()
+
+
 def embedding_dim() -> int:
     return get_embedder(settings.EMBEDDINGS_PROVIDER).dim()
 

@@ -174,6 +174,10 @@ WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=5.0)
 WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=30.0)
 # Jobs every worker process runs on a timer: dotted path -> seconds between runs.
 WORKER_PERIODIC_JOBS: dict[str, float] = {"ops.maintenance.prune_finished_tasks": 3600.0}
+# Loaded by every worker before it claims its first task (dotted paths): loading a model
+# holds the GIL for seconds, which in the middle of a chat would stall every reply the
+# process is streaming.
+WORKER_WARMUPS: list[str] = ["llm.embeddings.warm"]
 # Finished background-task rows are deleted after this many days.
 TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=2)
 # Background jobs (ops.jobs: analysis batches, ingestions, teaching runs; replies have
@@ -486,6 +490,7 @@ ANALYSIS_IDLE_END_SECONDS = env.int("ANALYSIS_IDLE_END_SECONDS", default=30 * 60
 WORKER_PERIODIC_JOBS["analysis.services.conversations_end_idle"] = env.float(
     "ANALYSIS_IDLE_SWEEP_SECONDS", default=60.0
 )
+WORKER_WARMUPS.append("analysis.annotate.warm")
 # Tries of a batch or clustering run before it is marked failed with the reason.
 ANALYSIS_MAX_ATTEMPTS = env.int("ANALYSIS_MAX_ATTEMPTS", default=3)
 # External ingestion: limits per message, per conversation, and the request rate.

@@ -22,3 +22,6 @@ class Embedder:
 
     def embed(self, texts: list[str], *, timeout: float) -> Embedded:
         raise NotImplementedError
+
+    def warm(self) -> None:
+        """Load whatever the first call would load (a remote provider has nothing to)."""

@@ -42,6 +42,9 @@ class WordLlamaEmbedder(Embedder):
                 )
             return self._model
 
+    def warm(self) -> None:
+        self._loaded()
+
     def embed(self, texts: list[str], *, timeout: float) -> Embedded:
         """wordllama's own embed(), with the token count taken from the same tokenization
         (calling its tokenize() as well would tokenize everything twice, and count the

@@ -38,3 +38,16 @@ def report_log_context(conversation_id: int, note: str = "") -> dict:
 def queue_a_follow_up() -> None:
     # Enqueued by a running task, as a finished analysis batch queues its clustering.
     note_time.enqueue()
+
+
+WARMED_UP_AT: list[float] = []
+
+
+def warm_up() -> None:
+    import time
+
+    WARMED_UP_AT.append(time.monotonic())
+
+
+def fail_to_warm_up() -> None:
+    raise OSError("model file missing")

@@ -2,6 +2,7 @@ import time
 
 import pytest
 from django.db.utils import OperationalError
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from ops.management.commands.db_worker import ConcurrentWorker
@@ -95,3 +96,29 @@ def test_a_batch_drain_runs_the_follow_up_a_task_queues_while_the_queue_looks_em
         ("ops.tests.sample_tasks.queue_a_follow_up", "SUCCESSFUL"),
         ("ops.tests.sample_tasks.note_time", "SUCCESSFUL"),
     ]
+
+
+def test_warm_ups_run_before_the_first_task_and_one_that_fails_does_not_stop_the_worker(
+    settings, caplog
+):
+    settings.WORKER_WARMUPS = [
+        "ops.tests.sample_tasks.fail_to_warm_up",
+        "ops.tests.sample_tasks.warm_up",
+    ]
+    sample_tasks.WARMED_UP_AT.clear()
+    queued = sample_tasks.note_time.enqueue()
+
+    batch_worker(threads=2, worker_id="warming").run()
+
+    queued.refresh()
+    assert queued.status == "SUCCESSFUL"
+    assert len(sample_tasks.WARMED_UP_AT) == 1
+    assert sample_tasks.WARMED_UP_AT[0] < queued.return_value
+    assert "fail_to_warm_up failed" in caplog.text
+
+
+def test_the_configured_warm_ups_load_without_error(settings):
+    # A worker only logs a failing warm-up, so a broken one would go unnoticed there.
+    assert "analysis.annotate.warm" in settings.WORKER_WARMUPS
+    for path in settings.WORKER_WARMUPS:
+        import_string(path)()

@@ -6,6 +6,7 @@ code and row locks, so several processes still share the queue safely) and hands
 pool of threads. It polls often but cheaply: a plain read first, the exclusive claim only
 when something is ready. A side thread keeps a heartbeat row fresh and runs the periodic
 jobs named in `settings.WORKER_PERIODIC_JOBS` (such as sweeping replies whose worker died).
+Models named in `settings.WORKER_WARMUPS` are loaded before the first claim.
 """
 
 import logging
@@ -108,6 +109,7 @@ class ConcurrentWorker(Worker):
         heartbeat.start()
         wake.subscribe(self.wake, lambda: self.running)
         try:
+            self.warm_up()
             while self.running and self.dispatch_next():
                 pass
         finally:
@@ -119,6 +121,18 @@ class ConcurrentWorker(Worker):
             heartbeat.join(timeout=settings.WORKER_HEARTBEAT_SECONDS)
             WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
             logger.info("Worker %s stopped", self.worker_id)
+
+    def warm_up(self) -> None:
+        """settings.WORKER_WARMUPS, before the first claim; one that fails is logged and
+        left to load on first use."""
+        for path in settings.WORKER_WARMUPS:
+            started = time.monotonic()
+            try:
+                import_string(path)()
+            except Exception:
+                logger.exception("Warm-up %s failed; it loads on first use instead", path)
+            else:
+                logger.info("Warmed up %s in %.1f s", path, time.monotonic() - started)
 
     def dispatch_next(self) -> bool:
         """Claims one task into a free thread, or waits. False once a --batch drain is done."""
