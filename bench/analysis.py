@@ -171,11 +171,12 @@ def pipeline_overhead(batches: int) -> list[float]:
         SCRIPT.queue(batch_reply())
         conversation = post_ten(user, conversation)
         batch = AnalysisBatch.objects.filter(conversation=conversation).order_by("-id").first()
+        # The figures come from the rows' timestamps; polling at once, or often, would
+        # compete with the worker for the GIL and the database.
+        time.sleep(0.1)
         while not AnalysisBatch.objects.filter(pk=batch.pk, status="done").exists():
             if AnalysisBatch.objects.filter(pk=batch.pk, status="failed").exists():
                 raise SystemExit(f"batch failed: {AnalysisBatch.objects.get(pk=batch.pk).error}")
-            # The figures come from the rows' timestamps; a tight poll would compete with
-            # the worker for the GIL.
             time.sleep(0.1)
         batch.refresh_from_db()
         if n:

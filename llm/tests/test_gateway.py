@@ -339,6 +339,17 @@ def test_structured_returns_a_validated_object(scripted_llm, alice):
     assert LLMCall.objects.get().kind == "structured"
 
 
+def test_each_structured_call_gets_its_own_copy_of_the_schema(scripted_llm, alice):
+    # The schema is built once per class; a provider that edits what it was given must
+    # not change what the next call sends.
+    scripted_llm.queue(GOOD)
+    scripted_llm.queue(GOOD)
+    llm.structured("analysis", HELLO, schema=Analysis, user=alice)
+    scripted_llm.calls[0].json_schema["title"] = "edited by a provider"
+    llm.structured("analysis", HELLO, schema=Analysis, user=alice)
+    assert scripted_llm.calls[1].json_schema == Analysis.model_json_schema()
+
+
 def test_invalid_structured_output_gets_one_repair_attempt(scripted_llm, alice):
     scripted_llm.queue({"language": "en", "corrections": "none"})
     scripted_llm.queue("```json\n" + Analysis.model_validate(GOOD).model_dump_json() + "\n```")
