@@ -346,7 +346,8 @@ def test_each_structured_call_gets_its_own_copy_of_the_schema(scripted_llm, alic
     scripted_llm.queue(GOOD)
     llm.structured("analysis", HELLO, schema=Analysis, user=alice)
     scripted_llm.calls[0].json_schema["title"] = "edited by a provider"
-    llm.structured("analysis", HELLO, schema=Analysis, user=alice)
+    another = [{"role": "user", "content": "And this one?"}]  # not served from the cache
+    llm.structured("analysis", another, schema=Analysis, user=alice)
     assert scripted_llm.calls[1].json_schema == Analysis.model_json_schema()
 
 
