@@ -19,6 +19,12 @@ second, lost and duplicated replies, CPU per turn by process, and where the time
     .venv/bin/python bench/chat_turns.py                    # both modes, both servers
     .venv/bin/python bench/chat_turns.py --mode pg --server uvicorn --learners 20 --turns 10
     .venv/bin/python bench/chat_turns.py --think 0          # saturation
+    .venv/bin/python bench/chat_turns.py --server uvicorn --conversation rag
+
+`--conversation rag`: each learner first uploads the retrieval evaluation's three
+documents (documents/tests/eval; a worker ingests them before the clock starts), opens a
+`rag` conversation over them and asks the evaluation's questions, so every turn retrieves
+and cites real passages. Compare with the default `open` run for what retrieval adds.
 
 Needs PostgreSQL (DATABASE_URL-style --pg-url, trust auth) and Redis (--redis-url) for the
 pg mode. Logs of every process go to bench/out/<mode>-<server>/. Run one at a time: runs
@@ -82,6 +88,25 @@ the model client and delivery do not. What bounds a turn, and what was done abou
 
 Uvicorn is the one to run in production (the Procfile does): less CPU per turn than
 Daphne in both modes and lower latency at saturation.
+
+Grounded (rag) turns against open ones, 2026-12-02, on another machine of the same size
+(uvicorn, 20 learners, --think 2, one run each, load average 1.6-3.8 while it ran):
+
+    mode      conversation  added TTFT p50 / p95 ms  context p50 / p95 ms  CPU ms per turn
+    embedded  open          144.2 / 1463.2           25.7 / 126.3          serve 125.5
+    embedded  rag           173.9 / 608.4            64.8 / 208.1          serve 115.5
+    pg        open          130.8 / 483.3            20.9 / 64.3           web 47.7 + worker 91
+    pg        rag           230.8 / 756.1            79.8 / 267.2          web 50.1 + worker 101
+
+A rag turn adds its retrieval to the context segment: p50 +39 ms embedded, +59 ms pg
+under this load (in isolation, bench/rag.py: prompt building +13.7 ms p50, +18.0 ms p95).
+The end-to-end p95s of single runs are noisy. On that machine every figure above, open
+turns included, is several times the November ones: the open baseline is the same with
+analysis switched off (ANALYSIS_BATCH_SIZE=1000000: embedded 110.5 / 243.1, pg 133.9 /
+399.8; web 50 ms of CPU per turn against 16.4 in November), so the difference is the
+machine or what the chat path gained since, not analysis; not yet explained. Before
+the workers loaded spaCy, ERRANT and wordllama at start (WORKER_WARMUPS), the first
+analysis batches loaded them mid-chat and held the GIL for seconds: pg open p95 1693 ms.
 """
 
 import argparse
@@ -251,7 +276,13 @@ class Turn:
 
 
 async def learner(
-    index: int, base_url: str, ws_url: str, turns: int, start: asyncio.Barrier, think: float
+    index: int,
+    base_url: str,
+    ws_url: str,
+    turns: int,
+    start: asyncio.Barrier,
+    think: float,
+    questions: list[str] | None,
 ) -> tuple[list[Turn], int, int]:
     import httpx
     import websockets
@@ -263,9 +294,11 @@ async def learner(
         token.raise_for_status()
         auth = {"Authorization": f"Bearer {token.json()['access']}"}
         http.headers.update(auth)
-        created = await http.post(
-            "/api/v1/conversations/", json={"text": f"Hello, I am learner {index}."}
-        )
+        opening = {"text": f"Hello, I am learner {index}."}
+        if questions:
+            documents = (await http.get("/api/v1/documents/")).json()["results"]
+            opening |= {"mode": "rag", "document_ids": [d["id"] for d in documents]}
+        created = await http.post("/api/v1/conversations/", json=opening)
         conversation = created.json()
         url = f"{ws_url}/ws/conversations/{conversation['id']}/"
         async with websockets.connect(url, additional_headers=auth, max_queue=None) as ws:
@@ -279,17 +312,22 @@ async def learner(
                     # Reading the last reply and typing the next turn; spread so learners
                     # do not send in lockstep (the first turn too).
                     await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
-                results.append(await one_turn(http, sock, conversation["id"], index, number))
+                text = (
+                    questions[(index + number) % len(questions)]
+                    if questions
+                    else f"Turn {number} of learner {index}: how do I say this?"
+                )
+                results.append(await one_turn(http, sock, conversation["id"], text))
             sock.task.cancel()
             return results, sock.resumes, conversation["id"]
 
 
-async def one_turn(http, sock: Socket, conversation_id: int, index: int, number: int) -> Turn:
+async def one_turn(http, sock: Socket, conversation_id: int, text: str) -> Turn:
     sent_at = time.time()
     started = time.perf_counter()
     response = await http.post(
         f"/api/v1/conversations/{conversation_id}/messages/",
-        json={"text": f"Turn {number} of learner {index}: how do I say this?"},
+        json={"text": text},
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
     posted = time.perf_counter() - started
@@ -315,11 +353,17 @@ async def one_turn(http, sock: Socket, conversation_id: int, index: int, number:
 
 
 async def drive(
-    base_url: str, ws_url: str, learners: int, turns: int, processes, think: float = 0.0
+    base_url: str,
+    ws_url: str,
+    learners: int,
+    turns: int,
+    processes,
+    think: float = 0.0,
+    questions: list[str] | None = None,
 ) -> dict:
     start = asyncio.Barrier(learners + 1)
     tasks = [
-        asyncio.create_task(learner(i, base_url, ws_url, turns, start, think))
+        asyncio.create_task(learner(i, base_url, ws_url, turns, start, think, questions))
         for i in range(learners)
     ]
     await start.wait()
@@ -411,6 +455,7 @@ def one_configuration(args) -> dict:
         (run_dir / "var" / "db.sqlite3").unlink(missing_ok=True)
     run_checked([PYTHON, "manage.py", "migrate", "--noinput"], env)
     make_learners(args.learners)
+    questions = attach_study_material(args.learners) if args.conversation == "rag" else None
 
     processes = Processes(run_dir)
     try:
@@ -437,6 +482,7 @@ def one_configuration(args) -> dict:
                 args.turns,
                 processes,
                 args.think,
+                questions,
             )
         )
     finally:
@@ -464,6 +510,24 @@ def make_learners(count: int) -> None:
             )
 
 
+def attach_study_material(count: int) -> list[str]:
+    """Each learner uploads their own copy of the retrieval evaluation's documents, which
+    a worker ingests before the run; the learners then ask its questions, so every rag
+    turn retrieves real passages."""
+    from django.contrib.auth import get_user_model
+
+    from documents.services import document_upload
+    from documents.testing import evaluation
+    from ops.management.commands.db_worker import ConcurrentWorker
+
+    for index in range(count):
+        learner = get_user_model().objects.get(username=f"bench{index}")
+        for filename, data in evaluation.corpus().values():
+            document_upload(owner=learner, filename=filename, data=data)
+    ConcurrentWorker.for_all_queues(threads=2, worker_id="bench-ingest", batch=True).run()
+    return [question.q for question in evaluation.questions()]
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -479,6 +543,7 @@ def summarise(args, result: dict) -> dict:
     return {
         "mode": args.mode,
         "server": args.server,
+        "conversation": args.conversation,
         "learners": args.learners,
         "think_s": args.think,
         "turns": len(turns),
@@ -573,6 +638,12 @@ def parse_args(argv: list[str] | None = None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=["embedded", "pg", "all"], default="all")
     parser.add_argument("--server", choices=["daphne", "uvicorn", "all"], default="all")
+    parser.add_argument(
+        "--conversation",
+        choices=["open", "rag"],
+        default="open",
+        help="rag: each learner asks about their own indexed documents (retrieval per turn)",
+    )
     parser.add_argument("--learners", type=int, default=20)
     parser.add_argument("--turns", type=int, default=10, help="measured turns per learner")
     parser.add_argument("--first-token-delay", type=float, default=0.2)
@@ -616,6 +687,7 @@ def main() -> None:
 COLUMNS = [
     ("mode", "mode"),
     ("server", "server"),
+    ("conversation", "conversation"),
     ("learners", "learners"),
     ("turns", "turns"),
     ("added TTFT p50 ms", "added_ttft_p50_ms"),
