@@ -22,8 +22,18 @@ Figures (2 shared CPUs under other engineers' load, load average 7-9, SQLite, 20
               loaded machine the module's JSON (1018 tokens) took 1425 s and parsed; it broke
               a structural rule, and the repair (1666 tokens, cut by max_tokens) did not
               parse after the gateway's own repair; JOB_MAX_SECONDS (1800 s) had failed
-              the run meanwhile (the model call itself ended at ~2510 s). On an idle
-              machine (~117 tokens/s) the same calls would take ~30 s.
+              the run meanwhile (the model call itself ended at ~2510 s).
+
+Local model on an idle machine of the same size (2026-12-02, --max-focuses 3): the focus
+stage chose 1 focus; its module took 107.3 s for the whole run (focus selection,
+generation with its repair, the judge) and was rejected, so 0 of 1 validated and no
+seconds per validated module to give. The report named four failures, each real: the
+fill-in problems had no single ___ blank with a short answer, the explanation was in
+Spanish (the learner's native language) rather than English, ERRANT typed the module's
+correction as `other` instead of the focus's family, and the judge scored correctness 1
+and clarity 2 of 5. SmolLM2-135M writes well-formed modules (the constrained JSON parses)
+but not correct ones; the validator keeps them from learners, as designed, and a larger
+model on the module_generation profile is what raises the validated share.
 """
 
 import argparse
