@@ -3,12 +3,11 @@ over the stored vectors, fused by reciprocal rank (documents.retrieval is the pu
 
 Vectors are read from the database once per indexed document and kept in this process's
 memory (a document's chunks never change once it is indexed), so a search costs one
-small query, one lexical query and, beside it on a helper thread, a matrix product.
+small query, one lexical query and a matrix product.
 """
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +17,6 @@ from django.db import connection
 import llm
 from documents import retrieval
 from documents.models import Chunk, Document
-
-_dense_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense-search")
 
 
 @dataclass(frozen=True)
@@ -45,13 +42,10 @@ def search(
     top_k = settings.RETRIEVAL_TOP_K if top_k is None else top_k
     floor = settings.RETRIEVAL_MIN_RELEVANCE if floor is None else floor
     candidates = settings.RETRIEVAL_CANDIDATES
+    lexical = lexical_search(query, [d.pk for d in documents], candidates)
     vector = llm.embed([query], user=user, purpose="retrieval")[0]
     blocks = [vectors_for(d) for d in documents]
-    # The matrix product (NumPy, no database) runs beside the full-text query; both
-    # release the GIL, so a search costs about the slower of the two, not their sum.
-    dense_ranking = _dense_pool.submit(retrieval.dense_top, vector, blocks, candidates)
-    lexical = lexical_search(query, [d.pk for d in documents], candidates)
-    dense = dense_ranking.result()
+    dense = retrieval.dense_top(vector, blocks, candidates)
     fused = retrieval.fuse(lexical=lexical, dense=dense, rrf_k=settings.RETRIEVAL_RRF_K)
     # Relevance is judged on the best few fused candidates only: their texts are read
     # anyway to answer, and the rest would not make the top k.
