@@ -2,34 +2,19 @@
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from rest_framework_simplejwt.tokens import AccessToken
 
 from analysis.tests.conftest import chat, drain_queue, numbered, queue_batch
-from config.asgi import application
 from conversations import services as conversation_services
-from conversations.tests.conftest import ORIGIN, receive_until
+from conversations.tests.conftest import receive_until
+from ops.socket_testing import open_events_socket
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("pipeline_settings")]
-
-
-async def open_events(user) -> WebsocketCommunicator:
-    token = str(AccessToken.for_user(user))
-    communicator = WebsocketCommunicator(
-        application,
-        "/ws/events/",
-        headers=[ORIGIN, (b"authorization", f"Bearer {token}".encode())],
-    )
-    connected, _ = await communicator.connect()
-    assert connected
-    assert (await communicator.receive_json_from())["type"] == "hello"
-    return communicator
 
 
 async def test_batch_and_clustering_results_arrive_on_the_learners_socket(scripted_llm, alice, bob):
     texts = numbered(10)
     queue_batch(scripted_llm, texts)
-    alices, bobs = await open_events(alice), await open_events(bob)
+    alices, bobs = await open_events_socket(alice), await open_events_socket(bob)
 
     conversation = await database_sync_to_async(chat)(alice, texts)
     await database_sync_to_async(drain_queue)()
@@ -55,7 +40,7 @@ async def test_batch_and_clustering_results_arrive_on_the_learners_socket(script
 async def test_a_failed_batch_is_announced_with_its_reason(scripted_llm, alice, settings):
     settings.ANALYSIS_MAX_ATTEMPTS = 1
     scripted_llm.set_default(text='{"replies": "not a list"}')
-    socket = await open_events(alice)
+    socket = await open_events_socket(alice)
 
     await database_sync_to_async(chat)(alice, numbered(10))
     await database_sync_to_async(drain_queue)()

@@ -9,16 +9,12 @@ import asyncio
 from collections.abc import Callable
 
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from rest_framework_simplejwt.tokens import AccessToken
 
-from config.asgi import application
 from conversations.models import Conversation, Message
+from ops.socket_testing import Communicator, bearer, communicator
 from ops.testing import drain_queue, make_worker, wait_for
 
 __all__ = ["drain_queue", "make_worker", "wait_for"]
-
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 def reply_final(reply_id: int) -> Message | None:
@@ -37,19 +33,14 @@ async def await_final(reply_id: int, timeout: float = 10.0) -> Message:
 # --- Sockets --------------------------------------------------------------------------
 
 
-async def open_socket(user, conversation_id: int) -> tuple[WebsocketCommunicator, bool, int]:
-    token = str(AccessToken.for_user(user))
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/conversations/{conversation_id}/",
-        headers=[ORIGIN, (b"authorization", f"Bearer {token}".encode())],
-    )
-    connected, code = await communicator.connect()
-    return communicator, connected, code
+async def open_socket(user, conversation_id: int) -> tuple[Communicator, bool, int]:
+    socket = communicator(f"/ws/conversations/{conversation_id}/", bearer(user))
+    connected, code = await socket.connect()
+    return socket, connected, code
 
 
 async def receive_until(
-    communicator: WebsocketCommunicator,
+    communicator: Communicator,
     stop: Callable[[dict], bool],
     timeout: float = 10.0,
 ) -> list[dict]:

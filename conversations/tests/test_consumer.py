@@ -16,6 +16,7 @@ from conversations.tests.conftest import (
     receive_until,
     wait_for,
 )
+from ops.socket_testing import communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,21 +64,13 @@ def assemble(events: list[dict], seq: int, start: str = "") -> str:
 
 
 async def test_anonymous_socket_is_closed_with_4401(alice):
-    from channels.testing import WebsocketCommunicator
-
-    from config.asgi import application
-
     conversation = await conversation_for(alice)
-    communicator = WebsocketCommunicator(
-        application,
-        f"/ws/conversations/{conversation.pk}/",
-        headers=[(b"origin", b"http://127.0.0.1:8000")],
-    )
-    connected, _ = await communicator.connect()
+    socket = communicator(f"/ws/conversations/{conversation.pk}/")
+    connected, _ = await socket.connect()
 
     # Accepted, then closed: a browser receives the code only after the handshake.
     assert connected
-    assert await communicator.receive_output() == {"type": "websocket.close", "code": 4401}
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 4401}
 
 
 async def test_another_learners_conversation_is_closed_with_4404_and_no_data(alice, bob):

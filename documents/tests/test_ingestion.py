@@ -5,18 +5,16 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from rest_framework_simplejwt.tokens import AccessToken
 
-from config.asgi import application
 from documents import services
 from documents.models import Chunk, Ingestion
 from documents.testing.pdf import build_pdf
 from documents.tests.conftest import GRAMMAR, ingested, sample_pdf, upload
 from ops import jobs
+from ops.socket_testing import open_events_socket
 from ops.testing import drain_queue
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -163,22 +161,6 @@ def test_deleting_a_document_removes_its_chunks_vectors_and_lexical_index(alice)
 # --- Live progress on the owner's socket ------------------------------------------------
 
 
-async def events_socket(user) -> WebsocketCommunicator:
-    token = str(AccessToken.for_user(user))
-    socket = WebsocketCommunicator(
-        application,
-        "/ws/events/",
-        headers=[
-            (b"origin", b"http://127.0.0.1:8000"),
-            (b"authorization", f"Bearer {token}".encode()),
-        ],
-    )
-    connected, _ = await socket.connect()
-    assert connected
-    assert (await socket.receive_json_from())["type"] == "hello"
-    return socket
-
-
 async def document_events(socket, until: str, timeout: float = 20.0) -> list[dict]:
     events = []
     while True:
@@ -190,7 +172,7 @@ async def document_events(socket, until: str, timeout: float = 20.0) -> list[dic
 
 async def test_progress_is_pushed_live_to_the_owner_only(settings, worker, alice, bob):
     settings.DOCUMENT_EMBED_BATCH = 2
-    mine, theirs = await events_socket(alice), await events_socket(bob)
+    mine, theirs = await open_events_socket(alice), await open_events_socket(bob)
 
     document = await database_sync_to_async(upload)(alice, LONG, "long.md")
     events = await document_events(mine, "document.ready")
@@ -211,7 +193,7 @@ async def test_progress_is_pushed_live_to_the_owner_only(settings, worker, alice
 
 
 async def test_a_failure_is_pushed_with_its_reason(worker, alice):
-    socket = await events_socket(alice)
+    socket = await open_events_socket(alice)
     await database_sync_to_async(upload)(alice, build_pdf([[""]]), "scan.pdf")
     events = await document_events(socket, "document.failed")
     assert "no text layer" in events[-1]["ingestion"]["error"]

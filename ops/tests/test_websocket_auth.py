@@ -3,7 +3,6 @@
 import pytest
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
@@ -11,14 +10,12 @@ from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from uvicorn.protocols.utils import ClientDisconnected
 
-from config.asgi import application
 from config.websocket import origin_allowed
 from conftest import make_learner
 from ops.consumers import UserEventsConsumer
+from ops.socket_testing import communicator as socket_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
 @database_sync_to_async
@@ -33,7 +30,7 @@ def learner_and_session():
 
 
 async def open_socket(path: str = "/ws/events/", headers=()):
-    communicator = WebsocketCommunicator(application, path, headers=[ORIGIN, *headers])
+    communicator = socket_to(path, *headers)
     connected, code = await communicator.connect()
     return communicator, connected, code
 
@@ -95,13 +92,10 @@ async def test_forged_jwt_is_refused():
 
 async def test_foreign_origin_is_refused_even_with_a_session():
     _, session_key = await learner_and_session()
-    communicator = WebsocketCommunicator(
-        application,
+    communicator = socket_to(
         "/ws/events/",
-        headers=[
-            (b"origin", b"https://evil.example"),
-            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()),
-        ],
+        (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session_key}".encode()),
+        origin=(b"origin", b"https://evil.example"),
     )
 
     connected, _ = await communicator.connect()

@@ -6,15 +6,13 @@ from datetime import timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from rest_framework_simplejwt.tokens import AccessToken
 
-from config.asgi import application
 from conversations.models import Conversation
 from ops import jobs
+from ops.socket_testing import open_events_socket
 from ops.testing import drain_queue, wait_for, worker_process
 from teaching import services
 from teaching.models import Module, ModuleStatus, Stage, TeachingRun
@@ -158,19 +156,6 @@ def test_a_private_conversation_loses_its_raw_chat_when_the_run_ends(alice, scri
 
 # -- Live events -----------------------------------------------------------------------
 
-ORIGIN = (b"origin", b"http://127.0.0.1:8000")
-
-
-async def events_socket(user) -> WebsocketCommunicator:
-    token = str(AccessToken.for_user(user))
-    socket = WebsocketCommunicator(
-        application, "/ws/events/", headers=[ORIGIN, (b"authorization", f"Bearer {token}".encode())]
-    )
-    connected, _ = await socket.connect()
-    assert connected
-    assert (await socket.receive_json_from())["type"] == "hello"
-    return socket
-
 
 async def collect(socket, until, timeout=10.0) -> list[dict]:
     seen = []
@@ -184,7 +169,7 @@ async def collect(socket, until, timeout=10.0) -> list[dict]:
 async def test_modules_are_announced_live_and_only_when_validated(alice, bob, scripted_llm):
     run = await database_sync_to_async(started)(alice)
     script_two_modules(scripted_llm)
-    socket, bobs = await events_socket(alice), await events_socket(bob)
+    socket, bobs = await open_events_socket(alice), await open_events_socket(bob)
     await database_sync_to_async(drain_queue)()
     seen = await collect(
         socket, lambda e: e["type"] == "teaching.run_updated" and e["run"]["status"] == "done"
