@@ -51,11 +51,10 @@ def search(
     # anyway to answer, and the rest would not make the top k.
     shortlist = [item for item, _ in fused[: top_k * 4]]
     similarity = dict(dense) | retrieval.similarities(vector, blocks, shortlist)
-    chunks = (
-        Chunk.objects.select_related("document")
-        .defer("vector", "document__data", "document__text")
-        .in_bulk(shortlist)
-    )
+    chunks = Chunk.objects.defer("vector").in_bulk(shortlist)
+    by_id = {d.pk: d for d in documents}
+    for chunk in chunks.values():
+        chunk.document = by_id[chunk.document_id]  # already read: no join, no second query
     terms = retrieval.query_terms(query, min_length=3)
     relevance = {
         item: retrieval.relevance(

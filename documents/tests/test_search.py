@@ -52,3 +52,27 @@ def test_korean_text_is_found_by_the_trigram_index(alice):
     document = ingested(alice, text, "korean.txt")
     found = search.lexical_search("현재완료", [document.pk], 10)
     assert found and "현재완료" in document.chunks.get(pk=found[0]).text
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="PostgreSQL's row layout (TOAST); SQLite keeps its index in its own table",
+)
+def test_postgres_keeps_the_tsvector_in_the_row_and_moves_the_vector_out():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, attstorage FROM pg_attribute "
+            "WHERE attrelid = 'documents_chunk'::regclass AND attname IN ('search', 'vector')"
+        )
+        assert dict(cursor.fetchall()) == {"search": "m", "vector": "e"}
+
+
+def test_hits_carry_the_document_they_were_found_in(alice):
+    first = ingested(alice, NOTES, "first.txt")
+    second = ingested(alice, "The passive voice moves the object to the front.", "second.txt")
+    hits = search.search(query="passive voice object", documents=[first, second], floor=0.0)
+    assert hits
+    assert all(hit.chunk.document.pk == hit.chunk.document_id for hit in hits)
+    assert hits[0].chunk.document.title == second.title
