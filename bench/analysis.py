@@ -50,6 +50,20 @@ There p50 <= 50 ms is missed (p95 <= 150 ms is met): every part is slower, the a
 included, and runs differ by up to 15 ms (47 and 60 ms back to back). In-process, the
 analyser takes 24.7 ms a batch; a profile of it (cProfile, 20 batches): spaCy 67% of it,
 a third of that in the attribute ruler, ERRANT's alignment 10%.
+
+A third machine of the same size, 2026-12-02, idle (100 batches, three runs on each database;
+the first PostgreSQL run was against a cold server):
+
+    batch of 10, end to end, SQLite:               p50 40.0 / 39.0 / 33.0 ms, p95 43-52 ms
+      inside analyse_utterances:                   p50 18.6-22.4 ms
+      the pipeline's own share:                    p50 13.9-17.2 ms
+    batch of 10, end to end, PostgreSQL:           p50 73.3 / 47.1 / 45.4 ms, p95 59-99 ms
+      the pipeline's own share:                    p50 23.7-25.3 ms
+    annotation per utterance:                      p50 2.6-5.1 ms
+    annotation of 10 in one annotate_pairs call:   p50 13-28 ms
+
+Both targets are met there on both databases once PostgreSQL is warm. spaCy per 20 texts:
+tok2vec 4.5 ms, parser 2.3 ms, attribute ruler 2.7 ms, the whole pipe 11.7 ms.
 """
 
 import argparse

@@ -24,6 +24,9 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 
 class Command(BaseCommand):
     help = "Score the analysis profile on M2 or JSONL learner sentences with references."
+    # The profile and the call accounting live in the database: on a fresh one, say
+    # "run migrate" before the first query fails with a missing table.
+    requires_migrations_checks = True
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
