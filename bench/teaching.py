@@ -24,6 +24,11 @@ Figures (2 shared CPUs under other engineers' load, load average 7-9, SQLite, 20
               parse after the gateway's own repair; JOB_MAX_SECONDS (1800 s) had failed
               the run meanwhile (the model call itself ended at ~2510 s).
 
+Idle machine, 2026-12-03, 20 runs: SQLite cold first run 1.55 s, pipeline p50 0.081 s,
+p95 0.105 s; PostgreSQL 15 cold 1.39 s, p50 0.145 s, p95 0.202 s; both 146 queries per run
+(48.7 per module) and 60 of 60 validated. Local, --max-focuses 3: 75.4 s for the run's one
+module, rejected for the same four reasons as below.
+
 Local model on an idle machine of the same size (2026-12-02, --max-focuses 3): the focus
 stage chose 1 focus; its module took 107.3 s for the whole run (focus selection,
 generation with its repair, the judge) and was rejected, so 0 of 1 validated and no
