@@ -107,6 +107,22 @@ analysis switched off (ANALYSIS_BATCH_SIZE=1000000: embedded 110.5 / 243.1, pg 1
 machine or what the chat path gained since, not analysis; not yet explained. Before
 the workers loaded spaCy, ERRANT and wordllama at start (WORKER_WARMUPS), the first
 analysis batches loaded them mid-chat and held the GIL for seconds: pg open p95 1693 ms.
+
+The same comparison on an idle machine, 2026-12-03 (uvicorn, 20 learners, --think 2;
+embedded one run each, pg two open and three rag runs):
+
+    mode      conversation  added TTFT p50 / p95 ms           context p50 / p95 ms
+    embedded  open          29.1 / 87.4                       5.9 / 14.6
+    embedded  rag           39.6 / 97.2                       14.0 / 36.9
+    pg        open          36.5 / 76.9; 58.5 / 148.9         6.2-9.5 / 17.4-28.8
+    pg        rag           77.9 / 293.8; 84.2 / 248.9;       19.9-26.5 / 87.2-111.4
+                            63.3 / 209.5
+
+There the open baseline is back near the November figures, so the machine made most of
+the difference above. A rag turn adds about +10 ms p50 and +10 ms p95 embedded, and on pg
+about +30 ms p50 and +100-150 ms p95 (medians of the runs). Its retrieval runs in the
+worker beside the other learners' streaming replies, so under this load the context
+segment's tail grows to ~100 ms against ~10 ms for the same prompt building alone.
 """
 
 import argparse
