@@ -21,12 +21,10 @@ class TeachingConfig(AppConfig):
 
     @staticmethod
     def _follow_clustering(hook) -> None:
-        """A run starts by an explicit call once a conversation's clustering is done.
-        Analysis cannot import teaching (dependencies run one way), so it offers a hook
-        list, as conversations.hooks does; ready() may run twice in tests."""
-        try:
-            from analysis import hooks
-        except ImportError:
-            return  # until analysis offers the hook, it calls run_for_conversation itself
+        """A run starts once a conversation's clustering is done. Analysis cannot import
+        teaching (dependencies run one way), so it offers a hook list, as
+        conversations.hooks does; ready() may run twice in tests."""
+        from analysis import hooks
+
         if hook not in hooks.after_clustering:
             hooks.after_clustering.append(hook)
