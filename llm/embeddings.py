@@ -55,6 +55,7 @@ def _embed_chunk(embedder, texts: list[str], record: CallRecord) -> np.ndarray:
             detail=f"{len(texts)} texts sent, {result.vectors.shape[0]} vectors received"
         )
     record.prompt_tokens += result.tokens
+    record.tokens_estimated |= result.tokens_estimated
     return result.vectors
 
 

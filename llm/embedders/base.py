@@ -9,6 +9,7 @@ class Embedded:
 
     vectors: np.ndarray
     tokens: int
+    tokens_estimated: bool = False  # the provider said nothing: counted by a rule of thumb
 
 
 class Embedder:

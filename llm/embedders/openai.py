@@ -61,6 +61,8 @@ class OpenAIEmbedder(Embedder):
         vectors = np.asarray([row.embedding for row in rows], dtype=np.float32)
         if len(rows):
             self._dims[(base_url, api_key, model)] = int(vectors.shape[1])
-        usage = getattr(response, "usage", None)
-        tokens = getattr(usage, "prompt_tokens", None) or sum(estimate_tokens(t) for t in texts)
-        return Embedded(vectors=vectors, tokens=tokens)
+        tokens = getattr(getattr(response, "usage", None), "prompt_tokens", None)
+        if tokens:
+            return Embedded(vectors=vectors, tokens=tokens)
+        estimate = sum(estimate_tokens(t) for t in texts)
+        return Embedded(vectors=vectors, tokens=estimate, tokens_estimated=True)

@@ -256,10 +256,10 @@ class _Handler(BaseHTTPRequestHandler):
             for i, text in enumerate(texts)
         ]
         tokens = sum(len(_tokens(str(text))) for text in texts)
-        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
-        self._json(
-            200, {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
-        )
+        response = {"object": "list", "data": data, "model": body.get("model")}
+        if self.stub.send_usage:
+            response["usage"] = {"prompt_tokens": tokens, "total_tokens": tokens}
+        self._json(200, response)
 
     def _rejects(self, body: dict[str, Any]) -> bool:
         kind = (body.get("response_format") or {}).get("type")

@@ -74,6 +74,17 @@ def test_openai_endpoint_embeds_in_batches_keeping_order(openai_embeddings, alic
     call = LLMCall.objects.filter(user=alice).get()
     assert (call.kind, call.provider, call.model) == ("embed", "openai", "stub-embedder")
     assert call.prompt_tokens == sum(len(s.split()) for s in SENTENCES)  # the endpoint's usage
+    assert call.tokens_estimated is False
+
+
+@pytest.mark.django_db
+def test_an_endpoint_without_usage_is_recorded_as_estimated_tokens(openai_embeddings, alice):
+    openai_embeddings.send_usage = False
+
+    llm.embed(SENTENCES, user=alice)
+
+    call = LLMCall.objects.filter(user=alice).get()
+    assert call.prompt_tokens > 0 and call.tokens_estimated is True
 
 
 @pytest.mark.django_db
