@@ -298,6 +298,15 @@ def test_reply_survives_lost_frames_and_a_dropped_socket(server, page):
     server.script({"default": QUICK, "replies": [SLOW]})
     link = LossyLink()
     page.route_web_socket(re.compile(r"/ws/conversations/\d+/$"), link)
+    # Every connection state the page shows, from its first script on: "reconnecting"
+    # may last only until the next socket opens, shorter than a selector's poll.
+    page.add_init_script(
+        """new MutationObserver((changes) => {
+             window.__states = window.__states || [];
+             for (const change of changes) window.__states.push(change.target.dataset.state);
+           }).observe(document, {subtree: true, attributes: true,
+                                 attributeFilter: ["data-state"]});"""
+    )
     with server_log_on_failure(server):
         start_conversation(page, "What is the present perfect for?")
         # Every text the streaming reply shows must be a beginning of the real reply.
@@ -312,9 +321,10 @@ def test_reply_survives_lost_frames_and_a_dropped_socket(server, page):
             }"""
         )
 
-        page.wait_for_selector("#connection-status[data-state=reconnecting]")
         page.wait_for_selector(".message.is-assistant.is-complete", timeout=60_000)
         page.wait_for_selector("#connection-status[data-state=connected]")
+        states = page.evaluate("() => window.__states || []")
+        assert "reconnecting" in states, (states, link.connections, link.dropped)
 
         assert assistant_text(page) == SLOW_REPLY
         assert page.locator(".message.is-assistant").count() == 1
