@@ -1,20 +1,44 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import APIException, AuthenticationFailed, Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView
 
-from accounts import services
+from accounts import services, throttles
 from accounts.models import LearnerProfile, User
 from accounts.profiles import LABELS, profile_errors
 from accounts.throttles import SignInRateThrottle
 
 
+class AccountSignInsHeld(Throttled):
+    """429 whose detail already names the wait (DRF's would add a second sentence)."""
+
+    def __init__(self, wait: int) -> None:
+        APIException.__init__(self, throttles.account_message(wait))
+        self.wait = wait
+
+
 class ThrottledTokenObtainPairView(TokenObtainPairView):
-    """JWT sign-in, limited per client address against password guessing."""
+    """JWT sign-in, limited per client address and per account against password
+    guessing."""
 
     throttle_classes = [SignInRateThrottle]
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        username = request.data.get("username") if isinstance(request.data, dict) else None
+        username = username if isinstance(username, str) else ""
+        wait = throttles.account_wait_seconds(username)
+        if wait:
+            raise AccountSignInsHeld(wait)
+        try:
+            response = super().post(request, *args, **kwargs)
+        except AuthenticationFailed:
+            throttles.account_failure(username)
+            raise
+        throttles.account_success(username)
+        return response
 
 
 class ProfileSerializer(serializers.ModelSerializer):
@@ -22,7 +46,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LearnerProfile
-        fields = ("native_language", "target_language", "level")
+        fields = ("native_language", "target_language", "level", "explain_in")
         extra_kwargs = {name: {"label": label} for name, label in LABELS.items()}
 
     def validate(self, attrs: dict) -> dict:

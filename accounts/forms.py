@@ -44,5 +44,5 @@ class LoginForm(AuthenticationForm):
 class ProfileForm(ProfileRules, forms.ModelForm):
     class Meta:
         model = LearnerProfile
-        fields = ("native_language", "target_language", "level")
+        fields = ("native_language", "target_language", "level", "explain_in")
         labels = LABELS

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from accounts.models import LearnerProfile
@@ -26,6 +27,11 @@ def learner_sign_up(
         user=user, native_language=native_language, target_language=target_language, level=level
     )
     return user
+
+
+def tokens_revoke(*, user_id: int) -> None:
+    """Every token (JWT) issued to the user so far stops working (core.tokens)."""
+    User.objects.filter(pk=user_id).update(signed_out_everywhere_at=timezone.now())
 
 
 def learner_profile_get_or_create(*, user: User) -> LearnerProfile:

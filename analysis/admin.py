@@ -38,13 +38,20 @@ class AnalysisBatchAdmin(admin.ModelAdmin):
     list_select_related = ("conversation", "external_conversation", "learner")
     raw_id_fields = ("conversation", "external_conversation", "learner")
     readonly_fields = ("status", "attempts", "queued_at", "started_at", "heartbeat_at",
-                       "finished_at", "task_id", "error")  # fmt: skip
+                       "finished_at", "task_id", "error", "model_failures_shown")  # fmt: skip
+    exclude = ("model_failures",)
     inlines = [BatchItemInline]
     actions = ["rerun"]
 
     @admin.display(description="error")
     def short_error(self, batch: AnalysisBatch) -> str:
         return batch.error[:80]
+
+    @admin.display(description="Model failures")
+    def model_failures_shown(self, batch: AnalysisBatch) -> str:
+        """What the `analysis` profile's model got wrong here (its edits are missing; the
+        model-free edits stood, and the learner was told nothing)."""
+        return "\n".join(batch.model_failures) or "None"
 
     @admin.action(description="Re-run the selected failed batches")
     def rerun(self, request, queryset) -> None:
@@ -56,7 +63,7 @@ class DetectedErrorInline(admin.TabularInline):
     model = DetectedError
     extra = 0
     fields = ("start", "end", "original", "correction", "error_type", "source_type",
-              "explanation", "confidence")  # fmt: skip
+              "explanation", "confidence", "shown", "sources", "precision")  # fmt: skip
 
 
 @admin.register(UtteranceAnalysis)

@@ -2,7 +2,7 @@
 
 Each part comes from what does it best: the model (through the `analysis` task profile)
 writes the corrected sentence, short explanations, a level, topics and a priority;
-ERRANT (analysis.annotate) turns original vs corrected into exact spans and consistent
+ERRANT (analysis.core.annotate) turns original vs corrected into exact spans and consistent
 types. Rule checks keep a small model's wild rewrites from reaching the learner as
 "mistakes": a learner told that a correct sentence is wrong stops trusting the tutor.
 """
@@ -19,8 +19,8 @@ from django.conf import settings
 from pydantic import BaseModel, Field, ValidationError, create_model
 
 import llm
-from analysis import annotate, explanations, taxonomy
-from analysis.schemas import Edit, UtteranceAnalysis, UtteranceIn
+from analysis.core import annotate, explanations, taxonomy
+from analysis.core.schemas import Edit, UtteranceAnalysis, UtteranceIn
 
 PROFILE = "analysis"
 PROMPTS = Path(__file__).resolve().parent / "prompts"
@@ -126,13 +126,54 @@ def analyse_utterances(
     """One analysis per utterance, in order. Raises AnalysisInvalid when the model's
     output does not validate (after the gateway's one repair attempt)."""
     per_call = settings.ANALYSIS_UTTERANCES_PER_CALL
-    variables = {"learner_target_language": LANGUAGE_NAMES.get(target_language, target_language)}
-    if learner_level:
-        variables["learner_level"] = learner_level
+    variables = _variables(learner_level, target_language)
     replies: list[BaseModel] = []
     for i in range(0, len(utterances), per_call):
         replies += _ask_model(list(utterances[i : i + per_call]), user=user, variables=variables)
     return analyses_from_replies(utterances, replies, target_language=target_language)
+
+
+# Asking again after an invalid reply: the sentence alone, this instruction added, and a
+# temperature above the profile's (the gateway then skips its cache), so the second try
+# is a new sample and not the same failure again.
+RETRY_TEMPERATURE = 0.7
+RETRY_INSTRUCTION = (
+    "Answer for this one sentence only: one JSON object with the fields asked for. Keep "
+    "every string on one line, in plain words, without line breaks or tabs."
+)
+
+
+def analyse_again(
+    utterance: UtteranceIn,
+    *,
+    user=None,
+    learner_level: str = "",
+    target_language: str = "en",
+    temperature: float = RETRY_TEMPERATURE,
+) -> UtteranceAnalysis:
+    """A second try for one utterance whose analysis failed; raises AnalysisInvalid
+    when this reply does not validate either."""
+    messages = _messages([utterance])
+    messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{RETRY_INSTRUCTION}"}
+    try:
+        reply = llm.structured(
+            PROFILE,
+            messages,
+            schema=_reply_schema([utterance.text]),
+            user=user,
+            variables=_variables(learner_level, target_language),
+            temperature=temperature,
+        )
+    except llm.errors.StructuredOutputError as exc:
+        raise AnalysisInvalid(exc.detail or str(exc)) from exc
+    return analyses_from_replies([utterance], [reply], target_language=target_language)[0]
+
+
+def _variables(learner_level: str, target_language: str) -> dict:
+    variables = {"learner_target_language": LANGUAGE_NAMES.get(target_language, target_language)}
+    if learner_level:
+        variables["learner_level"] = learner_level
+    return variables
 
 
 def _ask_model(chunk: list[UtteranceIn], *, user, variables: dict) -> list[BaseModel]:

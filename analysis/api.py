@@ -7,14 +7,19 @@ the caller's is a 404, exactly like something that does not exist.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 from rest_framework_api_key.permissions import BaseHasAPIKey
 
+from accounts.profiles import explanation_language
 from analysis import selectors, services
 from analysis.models import IntegrationAPIKey
 from analysis.serializers import (
@@ -24,16 +29,16 @@ from analysis.serializers import (
     ExternalMessageSerializer,
     LearnerAnalysisSerializer,
 )
-from analysis.sources import EXTERNAL, OURS, Source
-from config.api import ErrorSerializer
+from analysis.sources import ExternalSource, OwnConversation, Source
 from conversations import selectors as conversation_selectors
+from core.schema import error_responses
 
 TAGS = ["analysis"]
 INGEST_TAGS = ["analysis ingestion"]
 
 
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    texts = {
+errors = error_responses(
+    {
         400: "Invalid input (a missing field, an unknown learner)",
         401: "No valid JWT or API key",
         404: "No such conversation for this caller (another's looks the same)",
@@ -41,17 +46,18 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         413: "Message too long, or the conversation is full",
         429: "Too many requests: slow down (see Retry-After)",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
+)
 
 
-def conversation_analysis_data(source: Source, *, ended: bool) -> dict:
+def conversation_analysis_data(source: Source, *, ended: bool, language: str) -> dict:
     return ConversationAnalysisSerializer(
         {
             "ended": ended,
             "batches": selectors.batches_for_source(source),
             "utterances": selectors.utterances_for_source(source),
             "clusters": selectors.clusters_for_source(source),
-        }
+        },
+        context={"language": language},
     ).data
 
 
@@ -69,8 +75,34 @@ class ConversationAnalysisView(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         conversation = conversation_selectors.conversation_get_for(request.user, pk)
-        source = Source(OURS, conversation.pk)
-        return Response(conversation_analysis_data(source, ended=bool(conversation.ended_at)))
+        source = OwnConversation(conversation.pk)
+        language = explanation_language(request.user)
+        ended = bool(conversation.ended_at)
+        return Response(conversation_analysis_data(source, ended=ended, language=language))
+
+
+class ConversationAnalysisRetryView(APIView):
+    @extend_schema(
+        operation_id="conversations_analysis_retry",
+        tags=TAGS,
+        summary="Analyse the failed parts of one of your conversations again",
+        description=(
+            "Queues every failed batch of the conversation again (they are also retried "
+            "by themselves, later and later, a few times). `queued` is how many were "
+            "queued: 0 when none had failed. Follow them with GET .../analysis/."
+        ),
+        request=None,
+        responses={
+            202: inline_serializer(
+                "ConversationAnalysisRetry", {"queued": serializers.IntegerField(min_value=0)}
+            ),
+            **errors(404),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        conversation = conversation_selectors.conversation_get_for(request.user, pk)
+        queued = services.batches_rerun_failed(source=OwnConversation(conversation.pk))
+        return Response({"queued": queued}, status=status.HTTP_202_ACCEPTED)
 
 
 def learner_analysis_data(user) -> dict:
@@ -151,6 +183,7 @@ API_KEY = OpenApiParameter(
 
 class IngestionView(APIView):
     permission_classes = [permissions.IsAuthenticated | HasIntegrationAPIKey]
+    api_key_auth = True  # declared in the schema (core.schema)
     throttle_classes = [IngestionThrottle]
 
 
@@ -184,7 +217,8 @@ class ExternalMessagesView(IngestionView):
 
 
 def external_data(conversation) -> dict:
-    source = Source(EXTERNAL, conversation.pk)
+    source = ExternalSource(conversation.pk)
+    language = explanation_language(conversation.learner)
     return ExternalConversationSerializer(
         {
             "external_id": conversation.external_id,
@@ -196,7 +230,8 @@ def external_data(conversation) -> dict:
                 "utterances": selectors.utterances_for_source(source),
                 "clusters": selectors.clusters_for_source(source),
             },
-        }
+        },
+        context={"language": language},
     ).data
 
 
@@ -213,6 +248,28 @@ class ExternalEndView(IngestionView):
         conversation = services.external_conversation_end(
             principal=principal_of(request), external_id=external_id
         )
+        return Response(external_data(conversation))
+
+
+class ExternalRetryView(IngestionView):
+    @extend_schema(
+        operation_id="analysis_conversations_retry",
+        tags=INGEST_TAGS,
+        summary="Analyse the failed parts of a conversation held elsewhere again",
+        description=(
+            "Queues every failed batch of the conversation again (they are also retried "
+            "by themselves, later and later, a few times) and answers with the "
+            "conversation's analysis as it stands."
+        ),
+        request=None,
+        parameters=[API_KEY],
+        responses={200: ExternalConversationSerializer, **errors(401, 404, 429)},
+    )
+    def post(self, request: Request, external_id: str) -> Response:
+        conversation = services.external_conversation_get(
+            principal=principal_of(request), external_id=external_id
+        )
+        services.batches_rerun_failed(source=ExternalSource(conversation.pk))
         return Response(external_data(conversation))
 
 

@@ -1,13 +1,12 @@
-"""Later stages that follow an analysed conversation, called explicitly after commit.
+"""What the analysis announces to later stages (subscribers are declared in
+config/flow.py), once the change is committed."""
 
-Dependencies run one way (analysis ← teaching), so analysis cannot import teaching: it
-appends a callable here in its AppConfig.ready(), and a finished clustering run of one of
-our own conversations calls each with the conversation's id once its state is committed.
-"""
+from core.hooks import Hook
 
-from conversations.hooks import Hook, call_on_commit
+# One of our conversations' mistakes were clustered (all of its batches are analysed);
+# called with the conversation's id.
+conversation_clustered = Hook("conversation clustered")
 
-# A conversation's mistakes were clustered (all of its batches are analysed).
-after_clustering: list[Hook] = []
-
-__all__ = ["after_clustering", "call_on_commit"]
+# An external conversation's mistakes were clustered (into its own clusters and the
+# learner's, across every source); called with the external conversation's id.
+external_conversation_clustered = Hook("external conversation clustered")

@@ -3,7 +3,7 @@ mistakes clustered from them, and the conversations other systems post to us.
 
 A batch covers learner messages of ONE conversation, ours (`conversation`) or an external
 one (`external_conversation`). Each message is covered at most once (unique items), each
-batch number at most once per conversation, and a batch runs as an `ops.jobs.Job`, so a
+batch number at most once per conversation, and a batch runs as an `core.jobs.Job`, so a
 retried task or a killed worker never analyses it twice at the same time.
 """
 
@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
 
-from ops import jobs
+from core import jobs
 
 # -- Conversations from other systems ----------------------------------------------------
 
@@ -137,49 +137,74 @@ class ExternalMessage(models.Model):
 
 # -- Batches and their results -----------------------------------------------------------
 
+
+def of_a_source(related_name: str) -> type[models.Model]:
+    """The learner and the one conversation, ours or external, that a row is about: the
+    same three columns on batches, clustering runs and clusters, each model reaching back
+    by its own `related_name`."""
+
+    class OfASource(models.Model):
+        learner = models.ForeignKey(
+            settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name=related_name
+        )
+        conversation = models.ForeignKey(
+            "conversations.Conversation",
+            on_delete=models.CASCADE,
+            null=True,
+            blank=True,
+            related_name=related_name,
+        )
+        external_conversation = models.ForeignKey(
+            ExternalConversation,
+            on_delete=models.CASCADE,
+            null=True,
+            blank=True,
+            related_name=related_name,
+        )
+
+        class Meta:
+            abstract = True
+
+    return OfASource
+
+
 ONE_SOURCE = Q(conversation__isnull=False, external_conversation__isnull=True) | Q(
     conversation__isnull=True, external_conversation__isnull=False
 )
 
 
-class AnalysisBatch(jobs.Job):
-    conversation = models.ForeignKey(
-        "conversations.Conversation",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="analysis_batches",
-    )
-    external_conversation = models.ForeignKey(
-        ExternalConversation,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="analysis_batches",
-    )
-    learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="analysis_batches"
-    )
+def one_source_with_unique(prefix: str, field: str, *, unique_name: str) -> list:
+    """A row of exactly one conversation, ours or external, with `field` unique in it."""
+    return [
+        models.CheckConstraint(condition=ONE_SOURCE, name=f"{prefix}_one_source"),
+        models.UniqueConstraint(
+            fields=["conversation", field],
+            condition=Q(conversation__isnull=False),
+            name=unique_name,
+        ),
+        models.UniqueConstraint(
+            fields=["external_conversation", field],
+            condition=Q(external_conversation__isnull=False),
+            name=f"{unique_name}_external",
+        ),
+    ]
+
+
+class AnalysisBatch(jobs.Job, of_a_source("analysis_batches")):
     # 1, 2, 3 ... per conversation, in the order of the messages they cover.
     sequence = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # What the model of the `analysis` profile got wrong in this batch (output that failed
+    # its schema after the retries), for staff: its edits are missing, the model-free
+    # edits stand, and the learner is told nothing of it.
+    model_failures = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["id"]
         verbose_name_plural = "analysis batches"
-        constraints = [
-            models.CheckConstraint(condition=ONE_SOURCE, name="batch_one_source"),
-            models.UniqueConstraint(
-                fields=["conversation", "sequence"],
-                condition=Q(conversation__isnull=False),
-                name="batch_unique_sequence",
-            ),
-            models.UniqueConstraint(
-                fields=["external_conversation", "sequence"],
-                condition=Q(external_conversation__isnull=False),
-                name="batch_unique_sequence_external",
-            ),
-        ]
+        constraints = one_source_with_unique(
+            "batch", "sequence", unique_name="batch_unique_sequence"
+        )
 
     def __str__(self) -> str:
         source = self.conversation_id or f"ext{self.external_conversation_id}"
@@ -216,11 +241,38 @@ class BatchItem(models.Model):
         return f"Batch {self.batch_id} #{self.position}"
 
 
+class MessageCheck(jobs.Job):
+    """The model-free pass over one learner message of our chat, run as soon as it is
+    stored: its marks reach the learner within a second, long before the batch's model
+    pass (which replaces them with its own, adding or confirming edits)."""
+
+    message = models.OneToOneField(
+        "conversations.Message", on_delete=models.CASCADE, related_name="analysis_check"
+    )
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_checks"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Check of message {self.message_id} ({self.status})"
+
+
 class UtteranceAnalysis(models.Model):
     """The analysis of one learner message. Its text is kept here, so the results outlive
-    the raw chat when a learner chooses not to keep it."""
+    the raw chat when a learner chooses not to keep it. The model-free pass stores one
+    with no batch; the batch's model pass replaces it."""
 
-    batch = models.ForeignKey(AnalysisBatch, on_delete=models.CASCADE, related_name="utterances")
+    batch = models.ForeignKey(
+        AnalysisBatch,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="utterances",
+    )
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="utterance_analyses"
     )
@@ -274,6 +326,12 @@ class DetectedError(models.Model):
     explanation = models.CharField(max_length=500, blank=True)
     confidence = models.CharField(max_length=8, default="high")
     features = models.JSONField(default=dict, blank=True)
+    # The detectors that proposed it, its calibrated precision (None: not calibrated) and
+    # whether the learner sees it: an edit below the bar is kept for staff and evaluation,
+    # never shown as a mistake (analysis.core.gate).
+    sources = models.JSONField(default=list, blank=True)
+    precision = models.FloatField(null=True, blank=True)
+    shown = models.BooleanField(default=True, db_index=True)
 
     class Meta:
         ordering = ["utterance", "start", "id"]
@@ -290,74 +348,30 @@ class Scope(models.TextChoices):
     LEARNER = "learner", "All of a learner's conversations"
 
 
-class ClusteringRun(jobs.Job):
+class ClusteringRun(jobs.Job, of_a_source("clustering_runs")):
     """Clusters one ended conversation's errors, then the learner's across conversations.
     `batches_done` is how many of its batches had finished: one run per such state, so the
     run is not repeated, and a failed batch re-run later brings a new one."""
 
-    learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="clustering_runs"
-    )
-    conversation = models.ForeignKey(
-        "conversations.Conversation",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="clustering_runs",
-    )
-    external_conversation = models.ForeignKey(
-        ExternalConversation,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="clustering_runs",
-    )
     batches_done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.CheckConstraint(condition=ONE_SOURCE, name="clustering_one_source"),
-            models.UniqueConstraint(
-                fields=["conversation", "batches_done"],
-                condition=Q(conversation__isnull=False),
-                name="clustering_unique_state",
-            ),
-            models.UniqueConstraint(
-                fields=["external_conversation", "batches_done"],
-                condition=Q(external_conversation__isnull=False),
-                name="clustering_unique_state_external",
-            ),
-        ]
+        constraints = one_source_with_unique(
+            "clustering", "batches_done", unique_name="clustering_unique_state"
+        )
 
     def __str__(self) -> str:
         return f"Clustering {self.pk} ({self.status})"
 
 
-class ErrorCluster(models.Model):
+class ErrorCluster(of_a_source("error_clusters")):
     """A recurring mistake family: of one conversation, or of the learner overall (the
     learner-level set is replaced by each run)."""
 
     run = models.ForeignKey(ClusteringRun, on_delete=models.CASCADE, related_name="clusters")
     scope = models.CharField(max_length=16, choices=Scope)
-    learner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="error_clusters"
-    )
-    conversation = models.ForeignKey(
-        "conversations.Conversation",
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="error_clusters",
-    )
-    external_conversation = models.ForeignKey(
-        ExternalConversation,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="error_clusters",
-    )
     rank = models.PositiveSmallIntegerField()
     label = models.IntegerField()
     name = models.CharField(max_length=200)
@@ -380,9 +394,6 @@ class ErrorCluster(models.Model):
 class ClusterMember(models.Model):
     cluster = models.ForeignKey(ErrorCluster, on_delete=models.CASCADE, related_name="members")
     error = models.ForeignKey(DetectedError, on_delete=models.CASCADE, related_name="memberships")
-    # Where the error sits on the 2-D map of the clustered errors.
-    x = models.FloatField(default=0.0)
-    y = models.FloatField(default=0.0)
 
     class Meta:
         constraints = [

@@ -33,17 +33,20 @@ def batches_for_source(source: Source) -> QuerySet[AnalysisBatch]:
 
 
 def utterances_for_source(source: Source) -> QuerySet[UtteranceAnalysis]:
-    fields = {f"batch__{name}": value for name, value in source.fields.items()}
-    return _with_errors(UtteranceAnalysis.objects.filter(**fields)).order_by("message_seq")
+    """Its analysed learner messages: by a batch, or so far by the model-free pass."""
+    return learner_utterances().filter(source.utterances()).order_by("message_seq")
 
 
 def batch_utterances(batch: AnalysisBatch) -> QuerySet[UtteranceAnalysis]:
-    return _with_errors(UtteranceAnalysis.objects.filter(batch=batch)).order_by("message_seq")
+    return learner_utterances().filter(batch=batch).order_by("message_seq")
 
 
-def _with_errors(queryset: QuerySet[UtteranceAnalysis]) -> QuerySet[UtteranceAnalysis]:
-    return queryset.prefetch_related(
-        Prefetch("errors", queryset=DetectedError.objects.order_by("start", "id"))
+def learner_utterances() -> QuerySet[UtteranceAnalysis]:
+    """Analyses as the learner sees them: with the edits shown, never those held back
+    below the precision bar (kept for staff and evaluation)."""
+    shown = DetectedError.objects.filter(shown=True).order_by("start", "id")
+    return UtteranceAnalysis.objects.select_related("message").prefetch_related(
+        Prefetch("errors", queryset=shown)
     )
 
 
@@ -132,5 +135,5 @@ def learner_totals(user) -> dict[str, int]:
     return {
         "utterances": utterances.count(),
         "with_errors": utterances.filter(has_errors=True).count(),
-        "errors": DetectedError.objects.filter(utterance__learner=user).count(),
+        "errors": DetectedError.objects.filter(utterance__learner=user, shown=True).count(),
     }

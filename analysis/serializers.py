@@ -4,15 +4,28 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from analysis.core import feedback
+from analysis.core.annotate import detect_language
+from analysis.core.taxonomy import ErrorType
 from analysis.models import AnalysisBatch, DetectedError, ErrorCluster, UtteranceAnalysis
-from analysis.taxonomy import ErrorType
-from config.api import StrictCharField
+from analysis.selectors import cluster_examples
+from core.api import StrictCharField
 
 TYPE_LABELS = dict(ErrorType.choices)
 
 
 def type_label(error_type: str) -> str:
     return TYPE_LABELS.get(error_type, error_type.replace("_", " ").capitalize())
+
+
+class ErrorTypeLabelField(serializers.CharField):
+    """The row's error type as learners read it ("Verb tense")."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(source="error_type", read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str:
+        return type_label(value)
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -37,8 +50,25 @@ class BatchSerializer(serializers.ModelSerializer):
         return count if count is not None else batch.items.count()
 
 
+class NoteSerializer(serializers.Serializer):
+    """A reviewed grammar note (grammar/), in the learner's explanation language."""
+
+    id = serializers.CharField()
+    title = serializers.CharField()
+    rule = serializers.CharField()
+    pattern = serializers.CharField(help_text="Filled with the learner's own words.")
+    example = serializers.ListField(child=serializers.CharField(), help_text="[wrong, right]")
+    tip = serializers.CharField()
+    language = serializers.CharField()
+
+
 class DetectedErrorSerializer(serializers.ModelSerializer):
-    error_type_label = serializers.SerializerMethodField()
+    """A mistake as the learner sees it. Pass `language` (the learner's explanation
+    language) in the context; the note and "more" are in it."""
+
+    error_type_label = ErrorTypeLabelField()
+    note = serializers.SerializerMethodField()
+    more = serializers.SerializerMethodField()
 
     class Meta:
         model = DetectedError
@@ -53,10 +83,24 @@ class DetectedErrorSerializer(serializers.ModelSerializer):
             "source_type",
             "explanation",
             "confidence",
+            "note",
+            "more",
         )
 
-    def get_error_type_label(self, error: DetectedError) -> str:
-        return type_label(error.error_type)
+    @extend_schema_field(NoteSerializer(allow_null=True))
+    def get_note(self, error: DetectedError) -> dict | None:
+        return feedback.note_for_edit(error, self._language())
+
+    @extend_schema_field(serializers.CharField())
+    def get_more(self, error: DetectedError) -> str:
+        """The model's own explanation, where it may stand beside the note; else ""."""
+        language = self._language()
+        note = feedback.note_for_edit(error, language)
+        detected = detect_language(error.explanation, expected=language)
+        return feedback.more_explanation(error, note, language=language, detected=detected)
+
+    def _language(self) -> str:
+        return self.context.get("language", "en")
 
 
 class UtteranceSerializer(serializers.ModelSerializer):
@@ -96,7 +140,7 @@ class ExampleSerializer(serializers.Serializer):
 
 
 class ClusterSerializer(serializers.ModelSerializer):
-    error_type_label = serializers.SerializerMethodField()
+    error_type_label = ErrorTypeLabelField()
     top_edits = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     examples = serializers.SerializerMethodField()
 
@@ -115,13 +159,8 @@ class ClusterSerializer(serializers.ModelSerializer):
             "examples",
         )
 
-    def get_error_type_label(self, cluster: ErrorCluster) -> str:
-        return type_label(cluster.error_type)
-
     @extend_schema_field(ExampleSerializer(many=True))
     def get_examples(self, cluster: ErrorCluster) -> list[dict]:
-        from analysis.selectors import cluster_examples
-
         return ExampleSerializer(cluster_examples(cluster), many=True).data
 
 

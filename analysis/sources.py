@@ -1,105 +1,100 @@
 """Where learner messages come from: our own conversations, or external ones.
 
-The pipeline treats both alike through `Source`: lock the conversation, list the learner
-messages no batch covers yet (in conversation order), give the context before a message,
-and name the fields that point a batch, an item or a result at it.
+The pipeline treats both alike through the `Source` protocol: lock the conversation,
+list the learner messages no batch covers yet (in conversation order), give the context
+before a message, and name the fields that point a batch, an item or a result at it.
+`OwnConversation` and `ExternalSource` are its two kinds; `source_of(row)` gives the
+source of a batch, a clustering run or a cluster.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db.models import Q
 
+from analysis.core.schemas import ContextLine
 from analysis.models import ExternalConversation, ExternalMessage
-from analysis.schemas import ContextLine
 from conversations.models import Conversation, Message, Role, Status
 
-OURS, EXTERNAL = "conversation", "external"
 LEARNER_ROLE = "learner"
 
 
-@dataclass(frozen=True)
-class Source:
-    kind: str
+class Source(Protocol):
     pk: int
-
-    @classmethod
-    def of(cls, row: Any) -> "Source":
-        """The source of a batch, a clustering run or a cluster."""
-        if row.conversation_id is not None:
-            return cls(OURS, row.conversation_id)
-        return cls(EXTERNAL, row.external_conversation_id)
 
     @property
     def fields(self) -> dict[str, int]:
         """Filter/create keywords for rows that belong to this conversation."""
-        if self.kind == OURS:
-            return {"conversation_id": self.pk}
-        return {"external_conversation_id": self.pk}
 
     @property
     def item_field(self) -> str:
-        return "message" if self.kind == OURS else "external_message"
+        """The field of a batch item (and an analysed utterance) that holds the message."""
 
-    def lock(self) -> Conversation | ExternalConversation:
+    def lock(self) -> Any:
         """The conversation row, locked for the caller's transaction (on SQLite the
         IMMEDIATE transaction already holds the database's write lock)."""
-        model = Conversation if self.kind == OURS else ExternalConversation
-        return model.objects.select_for_update().get(pk=self.pk)
 
-    def is_ended(self) -> bool:
-        model = Conversation if self.kind == OURS else ExternalConversation
-        return model.objects.filter(pk=self.pk, ended_at__isnull=False).exists()
+    def is_ended(self) -> bool: ...
 
-    def learner_id(self, row: Conversation | ExternalConversation) -> int:
-        return row.owner_id if self.kind == OURS else row.learner_id
+    def utterances(self) -> Q:
+        """The analysed learner messages of this conversation (UtteranceAnalysis rows)."""
 
-    def unbatched(self, *, limit: int) -> list[Message] | list[ExternalMessage]:
+    def learner_id(self, row: Any) -> int: ...
+
+    def unbatched(self, *, limit: int) -> list:
         """The learner messages no batch covers yet, oldest first."""
-        if self.kind == OURS:
-            messages = Message.objects.filter(
-                conversation_id=self.pk, role=Role.USER, status=Status.COMPLETE
-            ).order_by("seq")
-        else:
-            messages = ExternalMessage.objects.filter(
-                conversation_id=self.pk, role=LEARNER_ROLE
-            ).order_by("sent_at", "arrival")
-        return list(messages.filter(analysis_item__isnull=True)[:limit])
-
-    def context_for(self, message: Message | ExternalMessage) -> tuple[ContextLine, ...]:
-        """Up to ANALYSIS_CONTEXT_MESSAGES messages of any speaker just before it, oldest first."""
-        limit = settings.ANALYSIS_CONTEXT_MESSAGES
-        if self.kind == OURS:
-            rows = (
-                Message.objects.filter(conversation_id=self.pk, seq__lt=message.seq)
-                .filter(superseded=False)
-                .exclude(content="")
-                .order_by("-seq")
-                .values_list("role", "content")[:limit]
-            )
-            lines = [
-                ContextLine(speaker=_our_speaker(role), role=_our_role(role), text=text)
-                for role, text in rows
-            ]
-        else:
-            before = Q(sent_at__lt=message.sent_at) | Q(
-                sent_at=message.sent_at, arrival__lt=message.arrival
-            )
-            rows = (
-                ExternalMessage.objects.filter(conversation_id=self.pk)
-                .filter(before)
-                .order_by("-sent_at", "-arrival")
-                .values_list("speaker", "role", "text")[:limit]
-            )
-            lines = [ContextLine(speaker=s, role=r, text=t) for s, r, t in rows]
-        return tuple(reversed(lines))
 
     def contexts_for(self, messages: list) -> list[tuple[ContextLine, ...]]:
-        """`context_for` of each message, in one query for our chats (a batch's messages
-        are close together); a message whose window falls short gets its own query."""
-        if self.kind != OURS or not messages:
-            return [self.context_for(m) for m in messages]
+        """Up to ANALYSIS_CONTEXT_MESSAGES messages of any speaker just before each
+        message, oldest first."""
+
+
+@dataclass(frozen=True)
+class OwnConversation:
+    """A chat with our tutor (conversations.Conversation)."""
+
+    pk: int
+    item_field = "message"
+
+    @property
+    def fields(self) -> dict[str, int]:
+        return {"conversation_id": self.pk}
+
+    def lock(self) -> Conversation:
+        return Conversation.objects.select_for_update().get(pk=self.pk)
+
+    def is_ended(self) -> bool:
+        return Conversation.objects.filter(pk=self.pk, ended_at__isnull=False).exists()
+
+    def utterances(self) -> Q:
+        # The model-free pass's analyses have no batch yet.
+        return Q(batch__conversation_id=self.pk) | Q(message__conversation_id=self.pk)
+
+    def learner_id(self, row: Conversation) -> int:
+        return row.owner_id
+
+    def unbatched(self, *, limit: int) -> list[Message]:
+        messages = Message.objects.filter(
+            conversation_id=self.pk, role=Role.USER, status=Status.COMPLETE
+        ).order_by("seq")
+        return list(messages.filter(analysis_item__isnull=True)[:limit])
+
+    def context_for(self, message: Message) -> tuple[ContextLine, ...]:
+        rows = (
+            Message.objects.filter(conversation_id=self.pk, seq__lt=message.seq)
+            .filter(superseded=False)
+            .exclude(content="")
+            .order_by("-seq")
+            .values_list("role", "content")[: settings.ANALYSIS_CONTEXT_MESSAGES]
+        )
+        return tuple(reversed([_our_line(role, text) for role, text in rows]))
+
+    def contexts_for(self, messages: list[Message]) -> list[tuple[ContextLine, ...]]:
+        """In one query (a batch's messages are close together); a message whose window
+        falls short gets its own query."""
+        if not messages:
+            return []
         limit = settings.ANALYSIS_CONTEXT_MESSAGES
         low, high = min(m.seq for m in messages), max(m.seq for m in messages)
         window = list(
@@ -118,13 +113,60 @@ class Source:
             if not reaches_back:
                 contexts.append(self.context_for(message))
                 continue
-            contexts.append(
-                tuple(
-                    ContextLine(speaker=_our_speaker(role), role=_our_role(role), text=text)
-                    for _, role, text in before
-                )
-            )
+            contexts.append(tuple(_our_line(role, text) for _, role, text in before))
         return contexts
+
+
+@dataclass(frozen=True)
+class ExternalSource:
+    """A conversation posted by another system (analysis.ExternalConversation)."""
+
+    pk: int
+    item_field = "external_message"
+
+    @property
+    def fields(self) -> dict[str, int]:
+        return {"external_conversation_id": self.pk}
+
+    def lock(self) -> ExternalConversation:
+        return ExternalConversation.objects.select_for_update().get(pk=self.pk)
+
+    def is_ended(self) -> bool:
+        return ExternalConversation.objects.filter(pk=self.pk, ended_at__isnull=False).exists()
+
+    def utterances(self) -> Q:
+        return Q(batch__external_conversation_id=self.pk)
+
+    def learner_id(self, row: ExternalConversation) -> int:
+        return row.learner_id
+
+    def unbatched(self, *, limit: int) -> list[ExternalMessage]:
+        messages = ExternalMessage.objects.filter(
+            conversation_id=self.pk, role=LEARNER_ROLE
+        ).order_by("sent_at", "arrival")
+        return list(messages.filter(analysis_item__isnull=True)[:limit])
+
+    def context_for(self, message: ExternalMessage) -> tuple[ContextLine, ...]:
+        before = Q(sent_at__lt=message.sent_at) | Q(
+            sent_at=message.sent_at, arrival__lt=message.arrival
+        )
+        rows = (
+            ExternalMessage.objects.filter(conversation_id=self.pk)
+            .filter(before)
+            .order_by("-sent_at", "-arrival")
+            .values_list("speaker", "role", "text")[: settings.ANALYSIS_CONTEXT_MESSAGES]
+        )
+        return tuple(reversed([ContextLine(speaker=s, role=r, text=t) for s, r, t in rows]))
+
+    def contexts_for(self, messages: list[ExternalMessage]) -> list[tuple[ContextLine, ...]]:
+        return [self.context_for(m) for m in messages]
+
+
+def source_of(row: Any) -> Source:
+    """The source of a batch, a clustering run or a cluster."""
+    if row.conversation_id is not None:
+        return OwnConversation(row.conversation_id)
+    return ExternalSource(row.external_conversation_id)
 
 
 def message_text(message: Message | ExternalMessage) -> str:
@@ -136,9 +178,7 @@ def message_position(message: Message | ExternalMessage) -> int:
     return message.seq if isinstance(message, Message) else message.arrival
 
 
-def _our_role(role: str) -> str:
-    return LEARNER_ROLE if role == Role.USER else "tutor"
-
-
-def _our_speaker(role: str) -> str:
-    return "Learner" if role == Role.USER else "Tutor"
+def _our_line(role: str, text: str) -> ContextLine:
+    if role == Role.USER:
+        return ContextLine(speaker="Learner", role=LEARNER_ROLE, text=text)
+    return ContextLine(speaker="Tutor", role="tutor", text=text)

@@ -1,4 +1,5 @@
-"""Page routes: "My mistakes", across conversations and for one conversation."""
+"""Page routes: "My mistakes", across conversations and for one conversation (and its
+retry of a failed analysis)."""
 
 from django.urls import path
 
@@ -10,5 +11,10 @@ urlpatterns = [
         "conversations/<int:conversation_id>/mistakes/",
         views.conversation_mistakes,
         name="conversation-mistakes",
+    ),
+    path(
+        "conversations/<int:conversation_id>/mistakes/retry/",
+        views.conversation_mistakes_retry,
+        name="conversation-mistakes-retry",
     ),
 ]

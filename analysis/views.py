@@ -1,22 +1,24 @@
 """Server-rendered "My mistakes": across conversations, and for one conversation.
 
 Both show the recurring mistake families with examples (the span highlighted, the
-correction, the explanation), counts, the estimated level over time and two charts, each
-with its data table. static/js/analysis.js reloads the page's data when a clustering run
-completes.
+correction, the explanation), counts, the estimated level over time and a chart of the
+families over time with its data table. static/js/analysis.js reloads the page's data when
+a clustering run completes.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from analysis import charts, selectors
+from analysis import selectors, services
+from analysis.core import charts
 from analysis.serializers import type_label
-from analysis.sources import OURS, Source
-from config.errors import NotFound
+from analysis.sources import OwnConversation
 from conversations import selectors as conversation_selectors
+from core.shortcuts import or_404
 
 
 @login_required
@@ -37,11 +39,10 @@ def my_mistakes(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_mistakes(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    try:
-        conversation = conversation_selectors.conversation_get_for(request.user, conversation_id)
-    except NotFound as error:
-        raise Http404(error.user_message) from error
-    source = Source(OURS, conversation.pk)
+    conversation = or_404(
+        conversation_selectors.conversation_get_for, request.user, conversation_id
+    )
+    source = OwnConversation(conversation.pk)
     clusters = list(selectors.clusters_for_source(source))
     trend = selectors.learner_trend(request.user, clusters)
     batches = list(selectors.batches_for_source(source))
@@ -52,9 +53,26 @@ def conversation_mistakes(request: HttpRequest, conversation_id: int) -> HttpRes
         "batches": batches,
         "pending": any(not b.is_finished for b in batches),
         "failed": [b for b in batches if b.status == "failed"],
+        # Queued again by a spent allowance: the reason says when it goes on.
+        "waiting": [b for b in batches if b.status == "queued" and b.error],
         **_page(clusters, trend),
     }
     return render(request, "analysis/mistakes.html", context)
+
+
+@login_required
+@require_POST
+def conversation_mistakes_retry(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """The learner's "Try again" for the conversation's failed batches."""
+    conversation = or_404(
+        conversation_selectors.conversation_get_for, request.user, conversation_id
+    )
+    queued = services.batches_rerun_failed(source=OwnConversation(conversation.pk))
+    if queued:
+        messages.success(request, "Analysing those messages again; the results appear here.")
+    else:
+        messages.info(request, "Nothing to retry: no part of the analysis has failed.")
+    return redirect("conversation-mistakes", conversation_id=conversation.pk)
 
 
 def _page(clusters: list, trend: selectors.Trend) -> dict:
@@ -64,20 +82,17 @@ def _page(clusters: list, trend: selectors.Trend) -> dict:
             "type_label": type_label(cluster.error_type),
             "direction": trend.direction.get(cluster.pk, ""),
             "examples": [_example(e) for e in selectors.cluster_examples(cluster)],
-            "points": [(m.x, m.y) for m in cluster.members.all()],
             "counts": trend.counts.get(cluster.pk, []),
         }
         for cluster in clusters
     ]
     over_time = [(f["cluster"].name, f["counts"]) for f in families]
-    groups = [(f["cluster"].name, f["points"]) for f in families]
     return {
         "families": families,
         "days": trend.days,
         "levels": trend.levels,
         "time_rows": [(d, [f["counts"][i] for f in families]) for i, d in enumerate(trend.days)],
         "time_chart": _svg(charts.errors_over_time(trend.days, over_time)) if families else "",
-        "map_chart": _svg(charts.error_map(groups)) if families else "",
     }
 
 

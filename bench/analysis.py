@@ -9,7 +9,7 @@ utterance, and (once, briefly) seconds per batch with the local model.
    runs it), analysed with the `scripted` model (zero model time: the reply is queued),
    annotated with ERRANT and stored; the clock stops when the batch row is DONE. Target
    (issue #9): p50 <= 50 ms, p95 <= 150 ms per batch of 10.
-2. Annotation on its own: analysis.annotate.annotate (spaCy + ERRANT) per sentence pair.
+2. Annotation on its own: analysis.core.annotate.annotate (spaCy + ERRANT) per sentence pair.
 3. --local: one batch of 10 with the shipped SmolLM2 model, one call per batch and one
    call per utterance (ANALYSIS_UTTERANCES_PER_CALL), seconds each.
 
@@ -70,16 +70,16 @@ errors), 17.8 s one call for all ten (1 of 10).
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402  (the repository root is on the path only now)
 
 SENTENCES = [
     (
@@ -99,25 +99,10 @@ SENTENCES = [
 
 
 def setup_django() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="analysis-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["LLM_PROVIDER"] = "scripted"
-    os.environ.setdefault("ANALYSIS_UTTERANCES_PER_CALL", "10")
-    import django
-
-    django.setup()
+    common.setup_django("analysis", LLM_PROVIDER="scripted")
     from django.conf import settings
-    from django.core.management import call_command
 
     settings.ANALYSIS_UTTERANCES_PER_CALL = 10  # one model call per batch
-    call_command("migrate", verbosity=0)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def batch_reply() -> str:
@@ -138,16 +123,7 @@ def batch_reply() -> str:
 
 
 def learner():
-    from accounts.services import learner_sign_up
-
-    return learner_sign_up(
-        username=f"bench{time.monotonic_ns()}",
-        password="a-long-bench-passphrase",
-        email="bench@example.com",
-        native_language="es",
-        target_language="en",
-        level="B1",
-    )
+    return common.learner(f"bench{time.monotonic_ns()}")
 
 
 def post_ten(user, conversation):
@@ -170,11 +146,12 @@ ANALYSER_MS: list[float] = []
 
 
 def timed_analyser() -> None:
-    """Record the time inside analyse_utterances (scripted model + ERRANT annotation), so
-    the pipeline's own share (queue, claim, context, storing) shows apart from it."""
-    from analysis import analyser
+    """Record the time inside the batch's analysis pass (analysis.marks.model_pass: the
+    detectors, the scripted model, ERRANT annotation and the gate), so the pipeline's own
+    share (queue, claim, context, storing) shows apart from it."""
+    from analysis import marks
 
-    real = analyser.analyse_utterances
+    real = marks.model_pass
 
     def timed(*args, **kwargs):
         started = time.perf_counter()
@@ -183,18 +160,24 @@ def timed_analyser() -> None:
         finally:
             ANALYSER_MS.append((time.perf_counter() - started) * 1000)
 
-    analyser.analyse_utterances = timed
+    marks.model_pass = timed
+
+
+class NoQueue:
+    def enqueue(self, *args, **kwargs) -> None:
+        pass
 
 
 def pipeline_overhead(batches: int) -> list[float]:
     from analysis.models import AnalysisBatch
-    from conversations.services import messages
+    from conversations.models import Message
+    from core import jobs
     from llm.providers.scripted import SCRIPT
     from ops.management.commands.db_worker import ConcurrentWorker
 
     # The tutor's replies are not what is measured: they are not queued, and are finished
     # at once (post_ten), so only the analysis uses the worker and the scripted model.
-    messages.enqueue_on_commit = lambda reply: None
+    jobs.kind_of(Message).task = NoQueue()
     # As `serve` runs it: woken when a task is queued, polling at WORKER_POLL_INTERVAL.
     worker = ConcurrentWorker.for_all_queues(threads=4, worker_id="bench")
     thread = threading.Thread(target=worker.run, daemon=True)
@@ -221,7 +204,7 @@ def pipeline_overhead(batches: int) -> list[float]:
 
 
 def annotation_cost() -> list[float]:
-    from analysis import annotate
+    from analysis.core import annotate
 
     annotate.annotate(*SENTENCES[0], language="en")  # load the models
     per_pair = []
@@ -234,7 +217,7 @@ def annotation_cost() -> list[float]:
 
 
 def annotation_batched() -> list[float]:
-    from analysis import annotate
+    from analysis.core import annotate
 
     per_batch = []
     for _ in range(5):
@@ -249,7 +232,7 @@ def local_batch(count: int) -> None:
     from django.conf import settings
 
     from analysis.analyser import analyse_utterances
-    from analysis.schemas import UtteranceIn
+    from analysis.core.schemas import UtteranceIn
 
     settings.LLM_PROVIDER = "local"
     texts = [t for t, _ in SENTENCES[:count]]
@@ -286,21 +269,22 @@ def main() -> None:
     rest = [total - a for total, a in zip(times, inside, strict=True)]
     print(
         f"batch of 10, end to end (scripted model, {len(times)} batches): "
-        f"p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 95):.1f} ms, "
+        f"p50 {statistics.median(times):.1f} ms, p95 {common.percentile(times, 95):.1f} ms, "
         f"max {max(times):.1f} ms  (target p50 <= 50, p95 <= 150)"
     )
     print(
-        f"  inside analyse_utterances (model + annotation): p50 {statistics.median(inside):.1f}"
-        f" ms, p95 {percentile(inside, 95):.1f} ms"
+        f"  inside the analysis pass (detectors, model, annotation): p50 "
+        f"{statistics.median(inside):.1f}"
+        f" ms, p95 {common.percentile(inside, 95):.1f} ms"
     )
     print(
         f"  the pipeline's own share (queue, claim, context, store): p50 "
-        f"{statistics.median(rest):.1f} ms, p95 {percentile(rest, 95):.1f} ms"
+        f"{statistics.median(rest):.1f} ms, p95 {common.percentile(rest, 95):.1f} ms"
     )
     pairs = annotation_cost()
     print(
         f"annotation per utterance (spaCy + ERRANT, {len(pairs)} pairs): "
-        f"p50 {statistics.median(pairs):.1f} ms, p95 {percentile(pairs, 95):.1f} ms"
+        f"p50 {statistics.median(pairs):.1f} ms, p95 {common.percentile(pairs, 95):.1f} ms"
     )
     batched = annotation_batched()
     print(

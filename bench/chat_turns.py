@@ -20,6 +20,11 @@ second, lost and duplicated replies, CPU per turn by process, and where the time
     .venv/bin/python bench/chat_turns.py --mode pg --server uvicorn --learners 20 --turns 10
     .venv/bin/python bench/chat_turns.py --think 0          # saturation
     .venv/bin/python bench/chat_turns.py --server uvicorn --conversation rag
+    .venv/bin/python bench/chat_turns.py --mode pg --server uvicorn --image IMAGE
+
+`--image`: the web (Uvicorn) and worker processes run from that container image with podman
+(host network, production settings) instead of this checkout; the learners, the model
+stub, PostgreSQL and Redis stay on this machine (ops/container/build.sh builds the image).
 
 `--conversation rag`: each learner first uploads the retrieval evaluation's three
 documents (documents/tests/eval; a worker ingests them before the clock starts), opens a
@@ -172,6 +177,9 @@ class Processes:
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.children: list[tuple[str, subprocess.Popen]] = []
+        # A container's process, whose CPU counts instead of its podman client's.
+        self.measured_pids: dict[str, int] = {}
+        self.containers: list[str] = []
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
@@ -185,8 +193,9 @@ class Processes:
         tick = os.sysconf("SC_CLK_TCK")
         used = {}
         for name, process in self.children:
+            pid = self.measured_pids.get(name, process.pid)
             with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 used[name] = (int(fields[11]) + int(fields[12])) / tick
         return used
 
@@ -200,6 +209,9 @@ class Processes:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        for name in self.containers:
+            remove = ["podman", "rm", "-f", "-t", "5", name]
+            subprocess.run(remove, capture_output=True, check=False)
 
 
 def run_checked(args: list[str], env: dict[str, str]) -> None:
@@ -382,7 +394,14 @@ async def drive(
         asyncio.create_task(learner(i, base_url, ws_url, turns, start, think, questions))
         for i in range(learners)
     ]
-    await start.wait()
+    # A learner that fails before the barrier would leave it waiting forever: fail instead.
+    barrier = asyncio.create_task(start.wait())
+    done, _ = await asyncio.wait([barrier, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not barrier:
+            barrier.cancel()
+            task.result()  # raises the learner's error
+            raise RuntimeError("a learner finished before the measured turns began")
     began = time.perf_counter()
     cpu_before = {**processes.cpu_seconds(), "client": time.process_time()}
     outcomes = await asyncio.gather(*tasks)
@@ -414,6 +433,8 @@ def product_env(args, mode: str, stub_port: int, run_dir: Path) -> dict[str, str
         "OPENAI_BASE_URL": f"http://127.0.0.1:{stub_port}/v1",
         "OPENAI_API_KEY": "bench",
         "LLM_DAILY_TOKEN_QUOTA": "0",
+        "LLM_BACKGROUND_DAILY_TOKENS": "0",
+        "LLM_INTEGRATION_DAILY_TOKENS": "0",
         "PYTHONUNBUFFERED": "1",
     }
     for name in ("DATABASE_URL", "REDIS_URL", "VAR_DIR"):
@@ -455,11 +476,60 @@ def web_command(server: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
+CONTAINER_ENV = (
+    "DATABASE_URL", "REDIS_URL", "CHANNEL_PREFIX", "THROTTLE_SIGN_IN", "LOG_LEVEL",
+    "LLM_PROVIDER", "LLM_MODEL", "OPENAI_BASE_URL", "OPENAI_API_KEY", "LLM_DAILY_TOKEN_QUOTA",
+    "LLM_BACKGROUND_DAILY_TOKENS", "LLM_INTEGRATION_DAILY_TOKENS",
+)  # fmt: skip
+
+
+def podman_ready(image: str) -> None:
+    """Some sandboxes need runc and lower limits (ops/container/podman-sandbox.conf)."""
+    probe = ["podman", "run", "--rm", "--network", "none", "--entrypoint", "true", image]
+    if "CONTAINERS_CONF" in os.environ:
+        return
+    if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+        return
+    os.environ["CONTAINERS_CONF"] = str(ROOT / "ops" / "container" / "podman-sandbox.conf")
+    subprocess.run(probe, check=True, capture_output=True)
+
+
+def container_command(image: str, name: str, role: str, env: dict[str, str], port: int) -> list:
+    settings = {name: env[name] for name in CONTAINER_ENV if name in env}
+    settings |= {
+        "SECRET_KEY": f"bench-{uuid.uuid4().hex}-{uuid.uuid4().hex}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "HOST": "127.0.0.1",
+        "WEB_PORT": str(port),
+    }
+    flags = [f"--env={key}={value}" for key, value in settings.items()]
+    return ["podman", "run", "--rm", "--name", name, "--network", "host", *flags, image, role]
+
+
+def container_pid(name: str, timeout: float = 60.0) -> int:
+    """The container's main process: the child of its PID 1 (tini)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        inspect = ["podman", "inspect", "--format", "{{.State.Pid}}", name]
+        found = subprocess.run(inspect, capture_output=True, text=True, check=False)
+        init = found.stdout.strip()
+        if found.returncode == 0 and init not in ("", "0"):
+            with contextlib.suppress(OSError, ValueError):
+                children = Path(f"/proc/{init}/task/{init}/children").read_text().split()
+                if children:
+                    return int(children[0])
+        time.sleep(0.2)
+    raise RuntimeError(f"container {name} did not start")
+
+
 def one_configuration(args) -> dict:
     """Runs in its own process: Django is configured once per process."""
     run_dir = OUT / f"{args.mode}-{args.server}"
     run_dir.mkdir(parents=True, exist_ok=True)
     stub_port, web_port = free_port(), free_port()
+    if args.image:
+        podman_ready(args.image)  # before the environment is copied: it may set CONTAINERS_CONF
     env = product_env(args, args.mode, stub_port, run_dir)
     os.environ.update(env)
     for name in ("DATABASE_URL", "REDIS_URL", "VAR_DIR"):
@@ -484,6 +554,12 @@ def one_configuration(args) -> dict:
         if args.mode == "embedded":
             serve = [PYTHON, "manage.py", "serve", "--server", args.server, "--port", str(web_port)]
             processes.start("serve", serve, env)
+        elif args.image:
+            for role in ("web", "worker"):
+                name = f"bench-{role}-{uuid.uuid4().hex[:8]}"
+                processes.containers.append(name)
+                processes.start(role, container_command(args.image, name, role, env, web_port), env)
+                processes.measured_pids[role] = container_pid(name)
         else:
             processes.start("web", web_command(args.server, web_port), env)
             worker = [PYTHON, "manage.py", "db_worker", "--queue-name", "*", "-v", "0"]
@@ -512,18 +588,12 @@ def make_learners(count: int) -> None:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from accounts.services import learner_sign_up
+    from bench.common import learner
 
     existing = set(get_user_model().objects.values_list("username", flat=True))
     for index in range(count):
         if f"bench{index}" not in existing:
-            learner_sign_up(
-                username=f"bench{index}",
-                password=PASSWORD,
-                native_language="es",
-                target_language="en",
-                level="B1",
-            )
+            learner(f"bench{index}", password=PASSWORD, email="")
 
 
 def attach_study_material(count: int) -> list[str]:
@@ -557,7 +627,7 @@ def summarise(args, result: dict) -> dict:
     stored = stored_replies(result["conversations"], args.turns)
     segments = server_side(args, turns)
     return {
-        "mode": args.mode,
+        "mode": f"{args.mode}+image" if args.image else args.mode,
         "server": args.server,
         "conversation": args.conversation,
         "learners": args.learners,
@@ -673,8 +743,15 @@ def parse_args(argv: list[str] | None = None):
         help="mean seconds a learner reads and types before each turn (0: back to back, "
         "a saturation test)",
     )
+    parser.add_argument(
+        "--image",
+        help="run web (Uvicorn) and worker from this container image with podman (--mode pg)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line per run")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.image and (args.mode != "pg" or args.server != "uvicorn"):
+        parser.error("--image runs the image's Uvicorn on PostgreSQL: --mode pg --server uvicorn")
+    return args
 
 
 def main() -> None:

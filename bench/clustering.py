@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.clustering import ErrorPoint, cluster_errors
+from analysis.core.clustering import ErrorPoint, cluster_errors
 
 VERBS = [
     ("go", "went"),

@@ -30,31 +30,17 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402  (the repository root is on the path only now)
+
 
 def setup_django() -> None:
-    if not os.environ.get("DATABASE_URL"):
-        os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="llm-bench-")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "INFO")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
+    common.setup_django("llm", log_level="INFO")
 
 
 def direct_call(client, model: str, messages: list[dict], max_tokens: int, temperature: float):
@@ -100,7 +86,6 @@ def bench_gateway(args) -> None:
     from django.conf import settings
 
     import llm
-    from accounts.services import learner_sign_up
     from llm.models import LLMCall, TaskProfile
     from llm.testing.openai_stub import OpenAIStub
 
@@ -114,14 +99,7 @@ def bench_gateway(args) -> None:
     settings.OPENAI_BASE_URL = base_url
     settings.OPENAI_API_KEY = "bench-key"
     profile = TaskProfile.objects.get(name="chat")
-    user = learner_sign_up(
-        username=f"bench{int(time.time())}",
-        password="bench-password-123",
-        email="bench@example.com",
-        native_language="es",
-        target_language="en",
-        level="B1",
-    )
+    user = common.learner(f"bench{int(time.time())}", password="bench-password-123")
     # Both paths send exactly these messages (the gateway keeps a caller's system message).
     messages = [
         {"role": "system", "content": llm.system_prompt("chat", learner_level="B1")},
@@ -171,10 +149,10 @@ def bench_gateway(args) -> None:
         ttft = [s[0] for s in samples]
         total = [s[1] for s in samples]
         rows[name] = [
-            percentile(ttft, 50),
-            percentile(ttft, 95),
-            percentile(total, 50),
-            percentile(total, 95),
+            common.percentile(ttft, 50),
+            common.percentile(ttft, 95),
+            common.percentile(total, 50),
+            common.percentile(total, 95),
         ]
         print(f"{name:10}" + "".join(f"{v:>10.2f} " for v in rows[name]))
 

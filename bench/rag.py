@@ -16,11 +16,9 @@ hybrid search.
 """
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,38 +42,20 @@ def main() -> None:
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+    from bench.common import learner, scratch_databases
 
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
+    with scratch_databases("rag"):
+        from django.conf import settings
+        from django.db import connection
 
-    scratch = tempfile.mkdtemp(prefix="bench-rag-")
-    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"{scratch}/bench.sqlite3"
-    old = setup_databases(verbosity=0, interactive=False)
-    try:
         print(f"database: {connection.vendor}")
-        from accounts.services import learner_sign_up
-
-        owner = learner_sign_up(
-            username="bench",
-            password="a-long-bench-passphrase",
-            email="bench@example.com",
-            native_language="es",
-            target_language="en",
-            level="B1",
-        )
+        owner = learner()
         if not args.skip_quality:
             quality(owner, settings)
         if not args.skip_ingestion:
             ingestion(owner)
         turn_overhead(owner)
         latency(owner, args.chunks, args.queries, args.corpus)
-    finally:
-        teardown_databases(old, verbosity=0)
 
 
 # --- Quality ----------------------------------------------------------------------------

@@ -15,12 +15,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.websocket import websocket_stack  # noqa: E402
-from ops.events import bind_running_loop  # noqa: E402
+from core.bodylimit import body_limited  # noqa: E402
+from core.events import bind_running_loop  # noqa: E402
+from core.websocket import websocket_stack  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": body_limited(django_asgi_app),
         "websocket": websocket_stack(URLRouter(websocket_urlpatterns)),
     }
 )

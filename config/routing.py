@@ -3,8 +3,8 @@
 from django.urls import re_path
 
 from conversations.routing import websocket_urlpatterns as conversation_routes
-from ops.consumers import NoSuchSocket
-from ops.routing import websocket_urlpatterns as ops_routes
+from core.consumers import NoSuchSocket
+from core.routing import websocket_urlpatterns as ops_routes
 
 websocket_urlpatterns = [
     *ops_routes,

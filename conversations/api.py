@@ -10,7 +10,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer, PageNumberPagination
 from conversations import selectors, services
 from conversations.serializers import (
     CancelledSerializer,
@@ -24,7 +23,10 @@ from conversations.serializers import (
     MessagePostInput,
     PostedSerializer,
     ReplySerializer,
+    VersionsSerializer,
 )
+from core.api import ErrorSerializer, PageNumberPagination
+from core.schema import error_responses
 
 IDEMPOTENCY_KEY_MAX = 64
 TAGS = ["conversations"]
@@ -41,8 +43,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    texts = {
+errors = error_responses(
+    {
         400: "Invalid input",
         404: "No such conversation for this account (another learner's looks the same)",
         409: (
@@ -52,7 +54,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
         413: "Message too long",
         429: "Daily allowance of tutor replies used up",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
+)
 
 
 def idempotency_key(request: Request) -> str:
@@ -201,6 +203,24 @@ class MessagesView(APIView):
         )
         data = PostedSerializer({"message": message, "reply": reply}).data
         return Response(data, status=status.HTTP_202_ACCEPTED)
+
+
+class VersionsView(APIView):
+    @extend_schema(
+        operation_id="conversations_reply_versions",
+        tags=TAGS,
+        summary="Every version of a reply (regenerated ones kept)",
+        description=(
+            "The replies written for the same learner message as reply `seq`, oldest "
+            "first: a regenerate keeps the earlier versions, which the chat page lets the "
+            "learner browse. Each message's `version` is its place in this list."
+        ),
+        responses={200: VersionsSerializer, **errors(404)},
+    )
+    def get(self, request: Request, pk: int, seq: int) -> Response:
+        conversation = selectors.conversation_get_for(request.user, pk)
+        versions = selectors.reply_versions(conversation, seq)
+        return Response(VersionsSerializer({"versions": versions}).data)
 
 
 class RegenerateView(APIView):

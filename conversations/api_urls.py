@@ -3,25 +3,23 @@
 from django.urls import path
 
 from conversations import api
+from core.paths import actions
 
 urlpatterns = [
     path("conversations/", api.ConversationListView.as_view(), name="conversation-list"),
     path("conversations/<int:pk>/", api.ConversationDetailView.as_view(), name="conversation"),
-    path(
-        "conversations/<int:pk>/messages/",
-        api.MessagesView.as_view(),
-        name="conversation-messages",
+    *actions(
+        "conversations/<int:pk>/",
+        "conversation",
+        ("messages", api.MessagesView),
+        ("regenerate", api.RegenerateView),
+        ("cancel", api.CancelView),
+        ("end", api.EndView),
+        ("documents", api.DocumentsView),
     ),
     path(
-        "conversations/<int:pk>/regenerate/",
-        api.RegenerateView.as_view(),
-        name="conversation-regenerate",
-    ),
-    path("conversations/<int:pk>/cancel/", api.CancelView.as_view(), name="conversation-cancel"),
-    path("conversations/<int:pk>/end/", api.EndView.as_view(), name="conversation-end"),
-    path(
-        "conversations/<int:pk>/documents/",
-        api.DocumentsView.as_view(),
-        name="conversation-documents",
+        "conversations/<int:pk>/messages/<int:seq>/versions/",
+        api.VersionsView.as_view(),
+        name="conversation-reply-versions",
     ),
 ]

@@ -10,10 +10,10 @@ default, so one slow query does not hold up every socket of the process.
 from django.conf import settings
 from rest_framework.exceptions import ErrorDetail
 
-from config.errors import UserFacingError
 from conversations import events, selectors, services
 from conversations.serializers import SocketMessageInput
-from ops.consumers import CLOSE_NOT_FOUND, ProductJsonConsumer, in_pool
+from core.consumers import CLOSE_NOT_FOUND, ProductJsonConsumer, in_pool
+from core.errors import UserFacingError
 
 
 class ConversationConsumer(ProductJsonConsumer):

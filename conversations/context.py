@@ -4,7 +4,7 @@ turns that no longer fit, then the newest turns that fit the profile's token bud
 Each message's token count is computed once and cached on its row, and the history is
 read newest first in small pages until the budget is spent, so building a context costs
 the size of the window, not the length of the conversation. The turns that fell out are
-summarised in the background (`conversations.tasks.summarise_conversation`) and the
+summarised in the background (the `summary_due` hook queues it) and the
 stored summary stands in for them from then on.
 """
 
@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 
 import llm
-from conversations import grounding
+from conversations import grounding, hooks
 from conversations.models import Conversation, Message, Mode, Role, Status
 from llm.prompts import learner_variables
 
@@ -43,8 +43,12 @@ class Prompt:
     messages: list[dict[str, str]]
     window: Window
     conversation: Conversation
-    # A `rag` reply's sources, stored with it once it is written.
+    # A `rag` reply's sources, stored with it once it is written, and their passages.
     citations: list[dict] = field(default_factory=list)
+    passages: dict[int, str] = field(default_factory=dict)
+    # The learner message the reply answers.
+    learner_message_id: int | None = None
+    learner_text: str = ""
 
 
 def build_prompt(reply: Message) -> list[dict[str, str]]:
@@ -60,11 +64,11 @@ def prepare(reply: Message) -> Prompt:
     task = reply.task_type
     budget = llm.get_profile(task).context_budget - FRAMING_RESERVE
     instructions = system_prompt(task, conversation.owner)
-    citations: list[dict] = []
+    message_id, text = learner_message(reply)
+    grounded = grounding.Grounding(instructions="")
     if conversation.mode == Mode.RAG:
-        grounded = grounding.ground(conversation, learner_text(reply))
+        grounded = grounding.ground(conversation, text)
         instructions += "\n\n" + grounded.instructions
-        citations = grounded.citations
     system = _system_message(instructions, conversation.summary)
     room = budget - llm.count_tokens(task, [system])
     if room < NEWEST_MIN_TOKENS and conversation.summary:
@@ -76,17 +80,26 @@ def prepare(reply: Message) -> Prompt:
         messages=[system, *window.turns],
         window=window,
         conversation=conversation,
-        citations=citations,
+        citations=grounded.citations,
+        passages=grounded.passages,
+        learner_message_id=message_id,
+        learner_text=text,
     )
 
 
 def learner_text(reply: Message) -> str:
     """The learner message `reply` answers (what a `rag` reply retrieves for)."""
+    return learner_message(reply)[1]
+
+
+def learner_message(reply: Message) -> tuple[int | None, str]:
+    """The id and text of the learner message `reply` answers."""
     if reply.reply_to_id:
-        text = Message.objects.filter(pk=reply.reply_to_id).values_list("content", flat=True)
-        return text.first() or ""
-    newest = history(reply.conversation_id, before_seq=reply.seq).filter(role=Role.USER)
-    return newest.order_by("-seq").values_list("content", flat=True).first() or ""
+        rows = Message.objects.filter(pk=reply.reply_to_id)
+    else:
+        rows = history(reply.conversation_id, before_seq=reply.seq).filter(role=Role.USER)
+    found = rows.order_by("-seq").values_list("pk", "content").first()
+    return found if found else (None, "")
 
 
 def _system_message(instructions: str, summary: str) -> dict[str, str]:
@@ -97,11 +110,13 @@ def _system_message(instructions: str, summary: str) -> dict[str, str]:
 
 
 def record(prompt: Prompt) -> None:
-    """Cache the token counts computed, and ask for a summary when one is due. Kept out of
-    `prepare` so that no write stands between a learner and the first token."""
+    """Cache the token counts computed, and ask for a summary (the `summary_due` hook)
+    when enough turns have left the window unsummarised. Kept out of `prepare` so that no
+    write stands between a learner and the first token."""
     if prompt.window.counted:
         Message.objects.bulk_update(prompt.window.counted, ["token_count"])
-    _summary_request_if_due(prompt.conversation, prompt.window.cut_seq)
+    if _summary_target_advanced(prompt.conversation, prompt.window.cut_seq):
+        hooks.summary_due.call(prompt.conversation.pk)
 
 
 def system_prompt(task: str, user) -> str:
@@ -166,14 +181,13 @@ def _truncated(task: str, message: Message, budget: int) -> dict[str, str]:
     return {"role": message.role, "content": text}
 
 
-def _summary_request_if_due(conversation: Conversation, cut_seq: int) -> None:
-    """Queue a summary once enough messages have fallen out of the window unsummarised."""
+def _summary_target_advanced(conversation: Conversation, cut_seq: int) -> bool:
+    """Whether enough messages have fallen out of the window unsummarised to want a
+    summary; the target moves on once, so only one caller queues it."""
     if cut_seq - conversation.summary_through_seq < settings.CONTEXT_SUMMARY_MIN_MESSAGES:
-        return
-    advanced = Conversation.objects.filter(
-        pk=conversation.pk, summary_target_seq__lt=cut_seq
-    ).update(summary_target_seq=cut_seq)
-    if advanced:
-        from conversations.tasks import summarise_conversation
-
-        summarise_conversation.enqueue(conversation.pk)
+        return False
+    return bool(
+        Conversation.objects.filter(pk=conversation.pk, summary_target_seq__lt=cut_seq).update(
+            summary_target_seq=cut_seq
+        )
+    )

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from conversations.models import Conversation, Message
 from conversations.serializers import ConversationRefSerializer, message_data
-from ops.events import publish
+from core.events import publish
 
 # The channel-layer message type; ConversationConsumer.conversation_event relays it.
 RELAY_TYPE = "conversation.event"

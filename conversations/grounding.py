@@ -10,8 +10,10 @@ from pathlib import Path
 
 from django.urls import reverse
 
+from conversations.answers import plain
 from documents import selectors as documents_selectors
 from documents.search import Hit
+from llm.prompts import render
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 SNIPPET_CHARS = 300
@@ -23,6 +25,8 @@ _FENCE_LOOKALIKES = {"<<<": "\u2039\u2039\u2039", ">>>": "\u203a\u203a\u203a"}
 class Grounding:
     instructions: str
     citations: list[dict] = field(default_factory=list)
+    # Each cited passage's whole text, by its number: what an answer may say.
+    passages: dict[int, str] = field(default_factory=dict)
 
 
 def ground(conversation, query: str) -> Grounding:
@@ -35,8 +39,9 @@ def ground(conversation, query: str) -> Grounding:
         return Grounding(instructions=_template("rag_nothing.txt"))
     sources = "\n\n".join(fence(number, hit) for number, hit in enumerate(hits, start=1))
     return Grounding(
-        instructions=_template("rag.txt").replace("{sources}", sources),
+        instructions=render(_template("rag.txt"), {"sources": sources}),
         citations=[citation(number, hit) for number, hit in enumerate(hits, start=1)],
+        passages={number: hit.chunk.text for number, hit in enumerate(hits, start=1)},
     )
 
 
@@ -59,7 +64,8 @@ def defanged(text: str) -> str:
 
 def citation(number: int, hit: Hit) -> dict:
     chunk = hit.chunk
-    snippet = " ".join(chunk.text.split())
+    # Shown as text: the passage's Markdown (## headings, **bold**) is not rendered there.
+    snippet = plain(chunk.text)
     if len(snippet) > SNIPPET_CHARS:
         snippet = snippet[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "\u2026"
     return {
@@ -75,9 +81,13 @@ def citation(number: int, hit: Hit) -> dict:
 
 
 def citations_view(citations: list[dict], live_document_ids: set[int]) -> list[dict]:
-    """Stored citations as clients see them: a link to the passage, or `deleted`."""
+    """Stored citations as clients see them: a link to the passage, or `deleted`. A
+    grammar note (`kind` "note") has no document and no link."""
     shown = []
     for item in citations:
+        if item.get("kind") == "note":
+            shown.append({**item, "deleted": False, "url": ""})
+            continue
         deleted = item.get("document_id") not in live_document_ids
         url = (
             ""

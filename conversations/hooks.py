@@ -1,24 +1,26 @@
-"""Later stages that follow a conversation, called explicitly after commit.
+"""What the chat announces to later stages, and what it asks of them (subscribers and
+providers are declared in config/flow.py). Each hook is called with the conversation's
+id once the change is committed."""
 
-Dependencies run one way (conversations ← analysis ← teaching), so this app cannot import
-the apps built on it. They append a callable here in their AppConfig.ready(); the services
-call each one with the conversation's id once the transaction that changed it commits.
-A failing hook is logged and does not undo or fail the learner's request.
-"""
-
-from collections.abc import Callable
-from functools import partial
-
-from django.db import transaction
-
-Hook = Callable[[int], None]
+from core.hooks import Hook, Slot
 
 # A learner message was stored (also the first message of a new conversation).
-after_message_posted: list[Hook] = []
+message_posted = Hook("conversation message posted")
 # The conversation was ended (the End button, the API, or an idle timeout).
-after_conversation_ended: list[Hook] = []
+conversation_ended = Hook("conversation ended")
+# Enough turns left the context window unsummarised: the rolling summary is due.
+summary_due = Hook("conversation summary due")
 
+# The tutor's corrections come from the analysis, never from the model, so that what the
+# chat says and the marks on the learner's message agree. Both answer a
+# conversations.tutoring.Correction, or None when nothing above the precision bar was found.
+# message_correction(message_id): the stored analysis of a learner message (the check
+# that marks it, run now if it has not run yet).
+message_correction = Slot("message correction", lambda message_id: None)
+# text_correction(text, user): the same model-free pass over a text the learner quotes
+# ("Why is 'He go to school' wrong?"), stored nowhere.
+text_correction = Slot("text correction", lambda text, user: None)
 
-def call_on_commit(hooks: list[Hook], conversation_id: int) -> None:
-    for hook in list(hooks):
-        transaction.on_commit(partial(hook, conversation_id), robust=True)
+# practice_items(request, user): a conversations.tutoring.Practice of verified items (the
+# lesson builder's) for "give me practice questions ...", or None when none can be built.
+practice_items = Slot("practice items", lambda request, user: None)

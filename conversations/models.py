@@ -99,6 +99,10 @@ class Message(models.Model):
     # and left out of the model's context.
     replaces_seq = models.PositiveIntegerField(null=True, blank=True)
     superseded = models.BooleanField(default=False)
+    # Its place among the replies to its learner message (1, then 2 once regenerated...).
+    # The newest version is the one shown and the one the conversation goes on from; the
+    # earlier ones stay browsable (selectors.reply_versions).
+    version = models.PositiveSmallIntegerField(default=1)
     # Generation bookkeeping: claims so far, liveness, and the queued task.
     attempts = models.PositiveSmallIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

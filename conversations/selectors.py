@@ -3,8 +3,8 @@
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 
-from config.errors import NotFound
 from conversations.models import RUNNING_STATUSES, Conversation, Message
+from core.errors import NotFound
 
 PREVIEW_CHARS = 140
 # Messages a chat page (and each "earlier messages" request) loads: rendering them is
@@ -77,3 +77,22 @@ def visible_messages(
         rows = rows.filter(seq__lt=before_seq)
     newest = list(rows.order_by("-seq")[: limit + 1])
     return newest[:limit][::-1], len(newest) > limit
+
+
+def reply_versions(conversation: Conversation, seq: int) -> list[Message]:
+    """Every version of the reply at `seq`: the replies to the same learner message,
+    oldest first (the last is the one shown). NotFound when `seq` is no reply."""
+    reply = None
+    if 0 < seq <= MAX_ID:
+        reply = (
+            Message.objects.filter(conversation=conversation, seq=seq, reply_to__isnull=False)
+            .only("reply_to_id")
+            .first()
+        )
+    if reply is None:
+        raise NotFound("Reply not found", detail=f"No reply {seq} in this conversation.")
+    return list(
+        Message.objects.filter(conversation=conversation, reply_to_id=reply.reply_to_id).order_by(
+            "seq"
+        )
+    )

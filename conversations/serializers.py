@@ -4,11 +4,12 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import StrictBooleanField, StrictCharField
 from conversations import grounding
 from conversations.models import Conversation, Message, Mode, TaskType
 from conversations.rendering import render_markdown
 from conversations.selectors import MAX_ID
+from core.api import StrictBooleanField, StrictCharField
+from documents.models import Document
 
 _datetime = serializers.DateTimeField()
 
@@ -34,6 +35,7 @@ def message_data(message: Message) -> dict:
         "attempts": message.attempts,
         "replaces_seq": message.replaces_seq,
         "superseded": message.superseded,
+        "version": message.version,
         "client_id": message.client_id,
         "created_at": _datetime.to_representation(message.created_at),
         "completed_at": (
@@ -48,8 +50,6 @@ def citations_data(message: Message) -> list[dict]:
     grounded replies have any, and only they cost a query."""
     if not message.citations:
         return []
-    from documents.models import Document
-
     ids = {item.get("document_id") for item in message.citations}
     live = set(Document.objects.filter(pk__in=ids).values_list("pk", flat=True))
     return grounding.citations_view(message.citations, live)
@@ -57,8 +57,14 @@ def citations_data(message: Message) -> list[dict]:
 
 class CitationSerializer(serializers.Serializer):
     n = serializers.IntegerField(help_text="The number the reply cites it by, as [n].")
-    document_id = serializers.IntegerField()
-    chunk_id = serializers.IntegerField()
+    kind = serializers.CharField(
+        required=False,
+        help_text="'note' for a grammar note of the built-in library (no document, no "
+        "link); absent for a passage of the learner's documents.",
+    )
+    note_id = serializers.CharField(required=False, help_text="The grammar note's id.")
+    document_id = serializers.IntegerField(allow_null=True)
+    chunk_id = serializers.IntegerField(allow_null=True)
     ordinal = serializers.IntegerField(help_text="The passage's place in its document.")
     title = serializers.CharField()
     page = serializers.IntegerField(allow_null=True)
@@ -93,6 +99,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "attempts",
             "replaces_seq",
             "superseded",
+            "version",
             "client_id",
             "created_at",
             "completed_at",
@@ -210,26 +217,31 @@ class MessageTextField(StrictCharField):
         super().__init__(trim_whitespace=True, **kwargs)
 
 
+class DocumentIdsField(serializers.ListField):
+    """Ids of the learner's documents, at most as many as one conversation answers from."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+            max_length=settings.DOCUMENTS_PER_CONVERSATION,
+            **kwargs,
+        )
+
+
 class ConversationCreateInput(serializers.Serializer):
     text = MessageTextField()
     task_type = serializers.ChoiceField(choices=TaskType.choices, default=TaskType.CHAT)
     title = StrictCharField(max_length=200, required=False, allow_blank=True)
     mode = serializers.ChoiceField(choices=Mode.choices, default=Mode.OPEN)
     keep_raw_messages = StrictBooleanField(default=True)
-    document_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        required=False,
-        max_length=100,
-        help_text="Your documents a rag conversation answers from.",
+    document_ids = DocumentIdsField(
+        required=False, help_text="Your documents a rag conversation answers from."
     )
 
 
 class ConversationDocumentsInput(serializers.Serializer):
-    document_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
-        allow_empty=True,
-        max_length=100,
-        help_text="Exactly the documents to draw on from now on.",
+    document_ids = DocumentIdsField(
+        allow_empty=True, help_text="Exactly the documents to draw on from now on."
     )
 
 
@@ -277,6 +289,14 @@ class MessagePageSerializer(serializers.Serializer):
 class PostedSerializer(serializers.Serializer):
     message = MessageSerializer(help_text="The learner's message, stored.")
     reply = MessageSerializer(help_text="The tutor's reply, pending; it streams over the socket.")
+
+
+class VersionsSerializer(serializers.Serializer):
+    versions = MessageSerializer(
+        many=True,
+        help_text="Every version of the reply, oldest first; the last is the one shown "
+        "and the one the conversation goes on from.",
+    )
 
 
 class ReplySerializer(serializers.Serializer):

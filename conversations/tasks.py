@@ -1,19 +1,20 @@
-"""Background tasks: ids in, one service call. Replies are claimed before summaries."""
+"""Background tasks of the chat: ids in, one service call. Replies are claimed first."""
 
-from django_tasks import TaskContext, task
+from django_tasks import task
+
+from conversations.models import Message
+from conversations.services import conversation_summarise, reply_generate
+from conversations.services.liveness import ReplyKind
+from core import jobs
 
 REPLY_PRIORITY = 10
 
 
-@task(priority=REPLY_PRIORITY, takes_context=True)
-def generate_reply(context: TaskContext, reply_id: int) -> None:
-    from conversations.services import reply_generate
-
-    reply_generate(reply_id=reply_id, task_id=str(context.task_result.id))
+@jobs.task(Message, kind=ReplyKind, priority=REPLY_PRIORITY, claims_itself=True)
+def generate_reply(reply_id: int, *, task_id: str = "") -> None:
+    reply_generate(reply_id=reply_id, task_id=task_id)
 
 
 @task()
 def summarise_conversation(conversation_id: int) -> None:
-    from conversations.services import conversation_summarise
-
     conversation_summarise(conversation_id=conversation_id)

@@ -11,17 +11,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django.views.decorators.http import require_GET, require_POST
 
-from config.errors import NotFound
+import llm
 from conversations import selectors, services
 from conversations.models import TaskType
 from conversations.rendering import render_markdown
 from conversations.serializers import message_data
+from core.shortcuts import or_404, url_template
 from documents import selectors as documents_selectors
 
 CONVERSATIONS_PER_PAGE = 20
@@ -40,8 +41,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
         "task_types": TaskType.choices,
         "max_chars": settings.MESSAGE_MAX_CHARS,
         "api_url": reverse("api:conversation-list"),
-        # chat.js swaps the placeholder for the id of the conversation it just created.
-        "chat_url_template": reverse("chat", args=[0]).replace("/0/", "/__id__/"),
+        "chat_url_template": url_template("chat"),
     }
     return render(request, "conversations/list.html", context)
 
@@ -49,10 +49,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    try:
-        conversation = selectors.conversation_get_for(request.user, conversation_id)
-    except NotFound as error:
-        raise Http404(error.user_message) from error
+    conversation = or_404(selectors.conversation_get_for, request.user, conversation_id)
     rows, has_earlier = selectors.visible_messages(conversation)
     messages = [message_data(m) for m in rows]
     labels = dict(TaskType.choices)
@@ -75,6 +72,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
             "task_labels": labels,
         },
         "task_types": TaskType.choices,
+        "model": llm.model_info(conversation.task_type),
         "max_chars": settings.MESSAGE_MAX_CHARS,
         "api_url": reverse("api:conversation", args=[conversation.id]),
         "ws_url": f"/ws/conversations/{conversation.id}/",
@@ -85,10 +83,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 @login_required
 @require_POST
 def conversation_delete(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    try:
-        conversation = selectors.conversation_get_for(request.user, conversation_id)
-    except NotFound as error:
-        raise Http404(error.user_message) from error
+    conversation = or_404(selectors.conversation_get_for, request.user, conversation_id)
     title = conversation.title or "Untitled conversation"
     services.conversation_delete(conversation=conversation)
     messages.success(request, f"Deleted “{title}” and all its messages.")

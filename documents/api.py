@@ -4,7 +4,6 @@ Uploads answer at once (201, or 200 for content already uploaded); ingestion run
 the background and its progress is pushed on /ws/events/.
 """
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -12,23 +11,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer, PageNumberPagination
-from config.errors import TooLarge, UserFacingError
+from core.api import PageNumberPagination
+from core.errors import UserFacingError
+from core.schema import error_responses
 from documents import selectors, services
 from documents.serializers import DocumentSerializer, UploadInput
 
 TAGS = ["documents"]
 
 
-def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    texts = {
+errors = error_responses(
+    {
         400: "Invalid input, or a file that cannot be read (damaged, locked, empty)",
         404: "No such document for this account (another learner's looks the same)",
         409: "Not possible in the document's current state",
         413: "File larger than the limit",
         415: "Not a .txt, .md, .pdf or .html file, judged by its content",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=texts[code]) for code in codes}
+)
 
 
 def document_response(request: Request, document_id: int, code: int) -> Response:
@@ -63,13 +63,7 @@ class DocumentListView(generics.ListAPIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise UserFacingError("Choose a file to upload.", detail={"file": "Required."})
-        if upload.size > settings.DOCUMENT_MAX_BYTES:
-            # Refused before reading it.
-            megabytes = settings.DOCUMENT_MAX_BYTES / (1024 * 1024)
-            raise TooLarge(
-                f"This file is larger than the limit of {megabytes:g} MB.",
-                detail={"max_bytes": settings.DOCUMENT_MAX_BYTES, "size": upload.size},
-            )
+        services.check_size(upload.size)  # refused before reading it
         document, created = services.document_upload(
             owner=request.user, filename=upload.name or "", data=upload.read()
         )

@@ -2,14 +2,8 @@
 then `document.ready` or `document.failed`. At most once, like every event: the
 documents API tells the truth to a client that missed one."""
 
-from django.db import transaction
-
+from core.events import user_event_on_commit
 from documents.models import Document, Ingestion
-from ops.consumers import user_group
-from ops.events import publish
-
-# The channel-layer message type UserEventsConsumer.user_event relays.
-RELAY_TYPE = "user.event"
 
 _TYPES = {"done": "document.ready", "failed": "document.failed"}
 
@@ -52,10 +46,6 @@ def document_event(document_id: int, ingestion: Ingestion) -> dict:
     }
 
 
-def send(owner_id: int, event: dict) -> None:
-    publish(user_group(owner_id), {"type": RELAY_TYPE, "payload": event})
-
-
 def send_ingestion(ingestion: Ingestion) -> None:
     """Publish `ingestion`'s state to its owner, once what it says is committed."""
     owner_id = (
@@ -64,4 +54,4 @@ def send_ingestion(ingestion: Ingestion) -> None:
     if owner_id is None:
         return  # deleted meanwhile: nobody to tell
     event = document_event(ingestion.document_id, ingestion)
-    transaction.on_commit(lambda: send(owner_id, event))
+    user_event_on_commit(owner_id, lambda: event)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
-from documents import chunking, parsing
+from documents import chunking, isolated, parsing
 from documents.models import Chunk, Document
 
 Progress = Callable[[str, int, int], None]
@@ -32,23 +32,16 @@ def document_index(
     still_ours: Callable[[int], bool] | None = None,
 ) -> int:
     """Parse, chunk, embed and index `document`; returns its number of chunks. Raises
-    parsing.ParseError for a file that cannot be read, Stopped once `lost()` is true.
+    parsing.ParseError for a file that cannot be read or is over a limit (text, passages,
+    parsing time), Stopped once `lost()` is true (also asked while the file is parsed).
     `still_ours(count)` runs inside the transaction that stores the chunks, as a
     conditional write on the job: when it says False, nothing is stored."""
     progress = progress or (lambda stage, done, total: None)
     lost = lost or (lambda: False)
     still_ours = still_ours or (lambda count: True)
-    parsed = parsing.parse(
-        bytes(document.data), document.content_type, max_pages=settings.DOCUMENT_MAX_PAGES
-    )
+    parsed = _parsed(document, lost)
     progress("parsed", 1, 1)
-    spans = chunking.chunk_text(
-        parsed.text,
-        size=settings.DOCUMENT_CHUNK_CHARS,
-        overlap=settings.DOCUMENT_CHUNK_OVERLAP,
-        page_starts=parsed.page_starts,
-        sections=parsed.sections,
-    )
+    spans = _chunked(parsed)
     progress("chunked", len(spans), len(spans))
     vectors = _embedded(document, spans, progress, lost)
     if lost():
@@ -56,6 +49,36 @@ def document_index(
     _store(document, parsed, spans, vectors, still_ours)
     progress("indexed", len(spans), len(spans))
     return len(spans)
+
+
+def _parsed(document: Document, lost: Callable[[], bool]) -> parsing.Parsed:
+    try:
+        return isolated.parse(
+            bytes(document.data),
+            document.content_type,
+            max_pages=settings.DOCUMENT_MAX_PAGES,
+            max_chars=settings.DOCUMENT_MAX_TEXT_CHARS,
+            seconds=settings.DOCUMENT_PARSE_SECONDS,
+            stop=lost,
+        )
+    except isolated.Abandoned:
+        raise Stopped from None
+
+
+def _chunked(parsed: parsing.Parsed) -> list[chunking.Span]:
+    spans = chunking.chunk_text(
+        parsed.text,
+        size=settings.DOCUMENT_CHUNK_CHARS,
+        overlap=settings.DOCUMENT_CHUNK_OVERLAP,
+        page_starts=parsed.page_starts,
+        sections=parsed.sections,
+    )
+    if len(spans) > settings.DOCUMENT_MAX_CHUNKS:
+        raise parsing.ParseError(
+            f"This document makes more passages than we index ({len(spans):,}; the limit "
+            f"is {settings.DOCUMENT_MAX_CHUNKS:,}). Split it into smaller files and upload those."
+        )
+    return spans
 
 
 def embedding_input(span: chunking.Span) -> str:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ops import jobs
+from core import jobs
 
 
 class ContentType(models.TextChoices):

@@ -10,7 +10,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from config.errors import UserFacingError
+from core.errors import UserFacingError
 
 
 class ParseError(UserFacingError):
@@ -91,13 +91,25 @@ def _decoded(data: bytes, encoding: str) -> str:
         raise UnsupportedType(f"This file is not UTF-8 text (or is binary). {ACCEPTED}") from None
 
 
-def parse(data: bytes, kind: str, *, max_pages: int) -> Parsed:
+def parse(data: bytes, kind: str, *, max_pages: int, max_chars: int | None = None) -> Parsed:
+    """Raises ParseError when the file holds more than `max_chars` characters of text (a
+    PDF stops at the first page past it)."""
+    limit = max_chars if max_chars is not None else 10**12
     parsed = {"pdf": _pdf, "html": _html, "markdown": _markdown, "text": _plain}[kind](
-        data, max_pages
+        data, max_pages, limit
     )
     if not parsed.text.strip():
         raise ParseError("No text was found in this file.")
+    _check_length(len(parsed.text), limit)
     return parsed
+
+
+def _check_length(length: int, max_chars: int) -> None:
+    if length > max_chars:
+        raise ParseError(
+            f"This document has more text than we index (over {max_chars:,} characters). "
+            "Split it into smaller files and upload those."
+        )
 
 
 def check(data: bytes, kind: str, *, max_pages: int) -> int | None:
@@ -133,7 +145,7 @@ def _pdf_reader(data: bytes, max_pages: int):
     return reader
 
 
-def _pdf(data: bytes, max_pages: int) -> Parsed:
+def _pdf(data: bytes, max_pages: int, max_chars: int) -> Parsed:
     from pypdf.errors import PyPdfError
 
     reader = _pdf_reader(data, max_pages)
@@ -146,6 +158,7 @@ def _pdf(data: bytes, max_pages: int) -> Parsed:
         starts.append(offset)
         texts.append(page_text)
         offset += len(page_text) + 2
+        _check_length(offset - 2, max_chars)  # before spending time on the next page
     text = "\n\n".join(texts)
     if not text.strip():
         raise ParseError("This PDF has no text layer (is it a scan?). Upload a PDF with text.")
@@ -161,7 +174,7 @@ _BLOCKS = {"p", "li", "pre", "blockquote", "td", "th", "dd", "dt", "figcaption"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
-def _html(data: bytes, max_pages: int) -> Parsed:
+def _html(data: bytes, max_pages: int, max_chars: int) -> Parsed:
     """The article's main text (readability-lxml drops navigation and footers), with its
     headings as sections."""
     import lxml.html
@@ -213,11 +226,11 @@ def _heading_path(path: list[str], level: int, heading: str) -> list[str]:
 # --- Text and Markdown ------------------------------------------------------------------
 
 
-def _plain(data: bytes, max_pages: int) -> Parsed:
+def _plain(data: bytes, max_pages: int, max_chars: int) -> Parsed:
     return Parsed(text=_tidy(decode_text(data)), kind="text")
 
 
-def _markdown(data: bytes, max_pages: int) -> Parsed:
+def _markdown(data: bytes, max_pages: int, max_chars: int) -> Parsed:
     text = _tidy(decode_text(data))
     sections, path = [], []
     for match in _MD_HEADING.finditer(text):

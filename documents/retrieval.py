@@ -138,3 +138,34 @@ def reciprocal_rank(ranked: Sequence[int], relevant: set[int]) -> float:
         if item in relevant:
             return 1.0 / rank
     return 0.0
+
+
+def bm25(
+    query: Sequence[str], documents: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75
+) -> list[float]:
+    """Okapi BM25 of each tokenised document for the query's terms (for small in-memory
+    collections; the documents' chunks are ranked by the database's full-text index)."""
+    if not documents:
+        return []
+    lengths = [len(d) for d in documents]
+    average = sum(lengths) / len(lengths) or 1.0
+    counts = [_counts(d) for d in documents]
+    total = len(documents)
+    scores = [0.0] * total
+    for term in dict.fromkeys(query):
+        having = sum(1 for c in counts if term in c)
+        if not having:
+            continue
+        idf = float(np.log(1 + (total - having + 0.5) / (having + 0.5)))
+        for i, c in enumerate(counts):
+            tf = c.get(term, 0)
+            if tf:
+                scores[i] += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * lengths[i] / average))
+    return scores
+
+
+def _counts(tokens: Sequence[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for token in tokens:
+        counts[token] = counts.get(token, 0) + 1
+    return counts

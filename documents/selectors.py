@@ -1,7 +1,7 @@
 """Reads of the documents app. Every read is scoped to the owner: another learner's
 document does not exist for them (404)."""
 
-from config.errors import NotFound
+from core.errors import NotFound
 from documents import search
 from documents.models import Chunk, Document
 

@@ -8,23 +8,28 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from config.errors import Conflict, TooLarge, UserFacingError
+from core import jobs
+from core.errors import Conflict, TooLarge, UserFacingError
 from documents import parsing
 from documents.models import Document, Ingestion
-from ops import jobs
 
 FILENAME_MAX = 255
+
+
+def check_size(size: int) -> None:
+    """A file over the limit is a 413 that names it."""
+    if size > settings.DOCUMENT_MAX_BYTES:
+        megabytes = settings.DOCUMENT_MAX_BYTES / (1024 * 1024)
+        raise TooLarge(
+            f"This file is larger than the limit of {megabytes:g} MB.",
+            detail={"max_bytes": settings.DOCUMENT_MAX_BYTES, "size": size},
+        )
 
 
 def document_upload(*, owner, filename: str, data: bytes) -> tuple[Document, bool]:
     """Store an upload and queue its ingestion; `(document, created)`. The same content
     uploaded again by its owner returns the document it already is."""
-    if len(data) > settings.DOCUMENT_MAX_BYTES:
-        megabytes = settings.DOCUMENT_MAX_BYTES / (1024 * 1024)
-        raise TooLarge(
-            f"This file is larger than the limit of {megabytes:g} MB.",
-            detail={"max_bytes": settings.DOCUMENT_MAX_BYTES, "size": len(data)},
-        )
+    check_size(len(data))
     filename = clean_filename(filename)
     kind = parsing.detect_type(data, filename)
     pages = parsing.check(data, kind, max_pages=settings.DOCUMENT_MAX_PAGES)

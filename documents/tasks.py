@@ -1,10 +1,13 @@
-"""Background tasks: ids in, one service call."""
+"""Background work of documents, declared on the job mechanism (core.jobs)."""
 
-from django_tasks import TaskContext, task
+from core import jobs
+from documents.events import send_ingestion
+from documents.ingestion import ingestion_process
+from documents.models import Ingestion
+from llm import allowance
 
 
-@task(takes_context=True)
-def ingest_document(context: TaskContext, ingestion_id: int) -> None:
-    from documents.ingestion import ingestion_run
-
-    ingestion_run(ingestion_id=ingestion_id, task_id=str(context.task_result.id))
+@jobs.task(Ingestion, on_change=send_ingestion, max_attempts="DOCUMENT_INGEST_MAX_ATTEMPTS")
+def ingest_document(ingestion: Ingestion) -> None:
+    with allowance.background():
+        ingestion_process(ingestion)

@@ -3,12 +3,12 @@ the progress bars live over /ws/events/."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from config.errors import NotFound
+from core.shortcuts import or_404, url_template
 from documents import selectors
 from documents.serializers import DocumentSerializer
 
@@ -23,7 +23,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
         "max_bytes": settings.DOCUMENT_MAX_BYTES,
         "max_megabytes": f"{settings.DOCUMENT_MAX_BYTES / (1024 * 1024):g}",
         "api_url": reverse("api:document-list"),
-        "detail_url_template": reverse("documents:detail", args=[0]).replace("/0/", "/__id__/"),
+        "detail_url_template": url_template("documents:detail"),
     }
     return render(request, "documents/list.html", context)
 
@@ -31,10 +31,7 @@ def document_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
-    try:
-        document = selectors.document_get_for(request.user, document_id)
-    except NotFound as error:
-        raise Http404(error.user_message) from error
+    document = or_404(selectors.document_get_for, request.user, document_id)
     context = {
         "document": document,
         "document_data": DocumentSerializer(document).data,

@@ -8,66 +8,35 @@ The functions live in llm.gateway, which needs the app registry; they are loaded
 first use so that importing this package while Django starts stays cheap and safe.
 """
 
-from typing import TYPE_CHECKING, Any
+from importlib import import_module
+from typing import Any
 
 from llm import errors
 from llm.results import AsyncStreamingReply, Completion, StreamingReply
 
-if TYPE_CHECKING:
-    from llm.embeddings import embed, embedding_dim
-    from llm.gateway import (
-        astream,
-        complete,
-        count_tokens,
-        get_profile,
-        quota_check,
-        stream,
-        structured,
-        system_prompt,
-    )
-
-_GATEWAY = {
-    "astream",
-    "complete",
-    "count_tokens",
-    "get_profile",
-    "quota_check",
-    "stream",
-    "structured",
-    "system_prompt",
+# The gateway's functions, by the module that defines them. Those modules need the app
+# registry, so each is imported on first use (importing `llm` while Django starts stays
+# cheap and safe).
+_LAZY = {
+    "astream": "llm.gateway",
+    "complete": "llm.gateway",
+    "count_tokens": "llm.gateway",
+    "get_profile": "llm.gateway",
+    "model_info": "llm.gateway",
+    "quota_check": "llm.gateway",
+    "stream": "llm.gateway",
+    "structured": "llm.gateway",
+    "system_prompt": "llm.gateway",
+    "embed": "llm.embeddings",
+    "embedding_dim": "llm.embeddings",
 }
 
-_EMBEDDINGS = {"embed", "embedding_dim"}
-
-__all__ = [
-    "AsyncStreamingReply",
-    "Completion",
-    "StreamingReply",
-    "astream",
-    "complete",
-    "count_tokens",
-    "embed",
-    "embedding_dim",
-    "errors",
-    "get_profile",
-    "quota_check",
-    "stream",
-    "structured",
-    "system_prompt",
-]
+__all__ = ["AsyncStreamingReply", "Completion", "StreamingReply", "errors", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _GATEWAY:
-        from llm import gateway
-
-        value = getattr(gateway, name)
-        globals()[name] = value
-        return value
-    if name in _EMBEDDINGS:
-        from llm import embeddings
-
-        value = getattr(embeddings, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'llm' has no attribute {name!r}")
+    if name not in _LAZY:
+        raise AttributeError(f"module 'llm' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value

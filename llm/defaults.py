@@ -46,6 +46,10 @@ PROFILES: dict[str, Seed] = {
     "module_validation": Seed(
         f"{TEACHING}/module_validation.txt", "LLM judge of a module", 0.0, 600, 3000, True
     ),
+    # No reply cache: the tutor evaluation asks the judge afresh on every run.
+    "tutor_judge": Seed(
+        f"{CONVERSATIONS}/tutor_judge.txt", "LLM judge of a tutor reply", 0.0, 400, 3000, False
+    ),
 }
 
 

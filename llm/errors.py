@@ -6,7 +6,9 @@ on retries without knowing any SDK: `retryable` says whether another attempt may
 status the model endpoint answered with (None when it never answered).
 """
 
-from config.errors import UserFacingError
+from datetime import datetime
+
+from core.errors import UserFacingError
 
 
 class LLMError(UserFacingError):
@@ -32,6 +34,21 @@ class QuotaExceeded(LLMError):
     title = (
         "You have used today's allowance of tutor replies. "
         "It renews at midnight (UTC) — see you then!"
+    )
+
+    def __init__(
+        self, user_message: str = "", *, renews_at: datetime | None = None, **kwargs: object
+    ) -> None:
+        super().__init__(user_message, **kwargs)
+        self.renews_at = renews_at  # a datetime: when the allowance is whole again
+
+
+class BackgroundQuotaExceeded(QuotaExceeded):
+    """The background allowance (analysis, lessons) is spent: the work waits for it."""
+
+    title = (
+        "Today's allowance for analysing your messages and preparing lessons is used up. "
+        "The work continues when it renews at midnight (UTC)."
     )
 
 

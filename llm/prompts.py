@@ -1,23 +1,41 @@
-"""System prompts: a profile's template rendered with named variables.
+"""Prompts: one syntax everywhere, LangChain's prompt templates with `{name}` variables.
 
-The renderer replaces `{name}` for identifiers it knows and leaves everything else as it
-is — unknown names, JSON examples, stray braces — so a prompt edited in the admin can
-never crash a call (str.format would raise on `{"a": 1}`) nor run code (no template
-language, no attribute access).
+System prompts (task profiles, editable in the admin), the prompt files next to each
+feature and the per-call user prompts are all filled by `render`. Before LangChain formats
+a template, every brace that is not a variable it is given is escaped, so a prompt edited
+in the admin can never crash a call (a JSON example, a stray brace or an unknown name
+stays as written) nor run code (f-string templates allow no attribute access or calls).
 """
 
 import re
 from typing import Any
 
+from langchain_core.prompts import PromptTemplate
+
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def render(template: str, variables: dict[str, Any]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return str(variables[name]) if name in variables else match.group(0)
+    known = {name for name in _VARIABLE.findall(template) if name in variables}
+    prompt = PromptTemplate.from_template(_escaped(template, known))
+    return prompt.format(**{name: str(variables[name]) for name in known})
 
-    return _VARIABLE.sub(replace, template)
+
+def _escaped(template: str, known: set[str]) -> str:
+    """The template with every brace doubled except around the variables in `known`."""
+    out, at = [], 0
+    for match in _VARIABLE.finditer(template):
+        if match.group(1) not in known:
+            continue
+        out.append(_double(template[at : match.start()]))
+        out.append(match.group(0))
+        at = match.end()
+    out.append(_double(template[at:]))
+    return "".join(out)
+
+
+def _double(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def learner_variables(user: Any) -> dict[str, str]:

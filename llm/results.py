@@ -12,6 +12,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
+from llm.allowance import Charge, current
 from llm.errors import LLMError
 
 
@@ -34,6 +35,9 @@ class ProviderRequest:
     cancel: threading.Event = field(default_factory=threading.Event)
     json_schema: dict[str, Any] | None = None
     schema_name: str = "Result"
+    # An endpoint connected in the admin; empty: the deployment's OPENAI_* settings.
+    base_url: str = ""
+    api_key: str = ""
 
 
 @dataclass
@@ -74,6 +78,7 @@ class CallRecord:
     error: str = ""
     call_id: int | None = None
     last_error: LLMError | None = None
+    charge: Charge = field(default_factory=current)
 
     def latency_ms(self) -> int:
         return round((time.perf_counter() - self.started) * 1000)

@@ -4,14 +4,23 @@ skeleton with type placeholders (a compact format hint for small models)."""
 from typing import Any
 
 
+def resolved(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """The schema itself, not a reference to a definition or a choice (of which the first
+    alternative stands for all)."""
+    while True:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            schema = root.get("$defs", root.get("definitions", {}))[name]
+            continue
+        key = next((k for k in ("anyOf", "oneOf", "allOf") if k in schema), None)
+        if key is None:
+            return schema
+        schema = schema[key][0]
+
+
 def example_for(schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
     root = root or schema
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return example_for(root.get("$defs", root.get("definitions", {}))[name], root)
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            return example_for(schema[key][0], root)
+    schema = resolved(schema, root)
     if "enum" in schema:
         return schema["enum"][0]
     if "const" in schema:
@@ -41,12 +50,7 @@ def describe_fields(schema: dict[str, Any], root: dict[str, Any] | None = None) 
     A tiny model handed a JSON schema, or a skeleton with placeholders, copies it back;
     field names in words steer it without anything to copy (the grammar does the rest)."""
     root = root or schema
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return describe_fields(root.get("$defs", root.get("definitions", {}))[name], root)
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            return describe_fields(schema[key][0], root)
+    schema = resolved(schema, root)
     kind = schema.get("type", "object")
     if kind == "array":
         inner = describe_fields(schema.get("items", {}), root)

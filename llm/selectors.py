@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from llm.allowance import CHAT, Charge
 from llm.defaults import PROFILES, seed_profiles
 from llm.errors import ProfileNotFound
 from llm.models import LLMCall, TaskProfile
@@ -19,6 +20,8 @@ logger = logging.getLogger(__name__)
 
 
 _profiles: dict[str, tuple[float, TaskProfile]] = {}
+# What a call reads of a profile besides its own row: one query per call, cached.
+PROFILE_RELATED = ("endpoint", "fallback", "fallback__endpoint")
 
 
 def profile_get(name: str) -> TaskProfile:
@@ -42,13 +45,13 @@ def profile_cache_clear(**_signal_kwargs: Any) -> None:
 
 def _profile_fetch(name: str) -> TaskProfile:
     try:
-        return TaskProfile.objects.select_related("fallback").get(name=name)
+        return TaskProfile.objects.select_related(*PROFILE_RELATED).get(name=name)
     except TaskProfile.DoesNotExist:
         if name not in PROFILES:
             raise ProfileNotFound(detail=f"no task profile named {name!r}") from None
     logger.warning("Task profile %s was missing; re-created from its seed", name)
     seed_profiles(TaskProfile, [name])
-    return TaskProfile.objects.select_related("fallback").get(name=name)
+    return TaskProfile.objects.select_related(*PROFILE_RELATED).get(name=name)
 
 
 def day_start(now: datetime | None = None) -> datetime:
@@ -57,25 +60,37 @@ def day_start(now: datetime | None = None) -> datetime:
     return datetime.combine(now.astimezone(UTC).date(), time.min, tzinfo=UTC)
 
 
-def tokens_used_today(user: Any) -> int:
-    """Tokens the user spent since midnight UTC; cache hits are free, and so are
-    embeddings: they are accounted, but the allowance is for what the models write (a
-    1 MB document embeds as ~250,000 tokens and would end the learner's chat for the day;
-    the document size limit bounds them instead).
+def tokens_used_today(user: Any, *, charge: Charge | None = None) -> int:
+    """Tokens the user spent since midnight UTC from one allowance (`charge`; the chat
+    allowance by default). Cache hits are free, and so are embeddings: they are
+    accounted, but the allowance is for what the models write (a 1 MB document embeds as
+    ~250,000 tokens and would end the learner's chat for the day; the document size limit
+    bounds them instead).
 
     One aggregate over the (user, created_at) index, in plain SQL: it runs before every
     model call and the ORM's query compilation cost more than the query itself.
     """
-    sql = _QUOTA_SQL.format(table=LLMCall._meta.db_table)
+    charge = charge or Charge()
     since = connection.ops.adapt_datetimefield_value(day_start())
+    params = [user.pk, since, False, "embed", charge.allowance]
+    sql = _QUOTA_SQL
+    if charge.allowance != CHAT:
+        # Each integration's work for the learner has its own allowance, and so has the
+        # rest of her background work.
+        if charge.integration_id is None:
+            sql += " AND integration IS NULL"
+        else:
+            sql += " AND integration = %s"
+            params.append(charge.integration_id)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user.pk, since, False, "embed"])
+        cursor.execute(sql.format(table=LLMCall._meta.db_table), params)
         return int(cursor.fetchone()[0])
 
 
 _QUOTA_SQL = (
     "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM {table} "
-    "WHERE user_id = %s AND created_at >= %s AND cache_hit = %s AND kind <> %s"
+    "WHERE user_id = %s AND created_at >= %s AND cache_hit = %s AND kind <> %s "
+    "AND allowance = %s"
 )
 
 

@@ -27,6 +27,8 @@ _COLUMNS = (
     "status",
     "error",
     "created_at",
+    "allowance",
+    "integration",
 )
 _COST = LLMCall._meta.get_field("cost_usd")
 # A llama.cpp server names its model by the GGUF's full path, which may run long.
@@ -75,6 +77,8 @@ def llm_call_record(*, record: CallRecord) -> int:
         record.status,
         record.error[:300],
         _CREATED_AT.get_db_prep_save(timezone.now(), connection),  # auto_now_add
+        record.charge.allowance,
+        record.charge.integration_id,
     ]
     # Like the ORM's save(): a failed INSERT inside atomic() marks it for rollback.
     with transaction.mark_for_rollback_on_error(), connection.cursor() as cursor:

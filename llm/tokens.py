@@ -4,7 +4,6 @@ Providers count with the model's own tokenizer where one is at hand (llama.cpp's
 local model, tiktoken for OpenAI models); everything else gets `estimate_tokens`.
 """
 
-import atexit
 import hashlib
 import logging
 import math
@@ -87,35 +86,3 @@ def tiktoken_encoding(model: str) -> Any | None:
         except Exception:
             logger.warning("tiktoken could not load %s; estimating token counts", name)
             return None
-
-
-_vocab_lock = threading.Lock()
-_vocab: list[Any] = []  # [] until tried, then [model or None]
-
-
-def smollm2_tokenizer(model: str) -> Any | None:
-    """SmolLM2's own tokenizer, for a model of that family served elsewhere (a llama.cpp
-    server names it by its GGUF path, Ollama by a tag): the shipped GGUF loaded with its
-    vocabulary only (no weights, a few ms). Every SmolLM2 size shares this vocabulary.
-    None for other models, or when llama-cpp-python or the model package is missing."""
-    if "smollm2" not in model.lower():
-        return None
-    with _vocab_lock:
-        if not _vocab:
-            _vocab.append(_load_smollm2_vocab())
-        return _vocab[0]
-
-
-def _load_smollm2_vocab() -> Any | None:
-    try:
-        from llm.providers.local import model_path, prepare_llama_cpp
-
-        prepare_llama_cpp()
-        from llama_cpp import Llama
-
-        vocab = Llama(model_path=str(model_path()), vocab_only=True, verbose=False)
-    except Exception:
-        logger.warning("SmolLM2's tokenizer is not available; estimating token counts")
-        return None
-    atexit.register(vocab.close)  # while the interpreter is whole (see providers.local)
-    return vocab

@@ -8,16 +8,14 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from prometheus_client import REGISTRY
 
-        from ops import logs, wake
+        # These read models (the worker heartbeat, the metrics' tables): only once loaded.
+        from ops import logs, metrics, wake
 
         wake.connect()
         logs.connect()
         limit_blas_threads()
-
-        from ops.metrics import ProductCollector
-
         if not getattr(REGISTRY, "_coach_registered", False):
-            REGISTRY.register(ProductCollector())
+            REGISTRY.register(metrics.ProductCollector())
             REGISTRY._coach_registered = True
 
 

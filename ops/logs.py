@@ -80,6 +80,8 @@ def bind(**values: Any) -> None:
 
 def request_started(sender: Any, request: Any, **kwargs: Any) -> None:
     request._log_started = time.perf_counter()
+    # The address core.middleware.TrustedProxyMiddleware settled, never a header's.
+    bind(ip=request.META.get("REMOTE_ADDR", ""))
 
 
 def request_finished(sender: Any, request: Any, log_kwargs: dict[str, Any], **kwargs: Any):

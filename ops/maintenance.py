@@ -1,4 +1,4 @@
-"""Periodic housekeeping run by every worker (settings.WORKER_PERIODIC_JOBS)."""
+"""Periodic housekeeping run by every worker (declared in ops/tasks.py)."""
 
 from datetime import timedelta
 

@@ -7,6 +7,7 @@ nothing a test asserts: a test that expects silence uses `receive_nothing`, whos
 wait is its own.
 """
 
+from channels.routing import get_default_application
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -26,9 +27,9 @@ def bearer(user) -> tuple[bytes, bytes]:
 
 
 def communicator(path: str, *headers: tuple[bytes, bytes], origin=ORIGIN) -> Communicator:
-    from config.asgi import application  # the project's routing, loaded once Django is
-
-    return Communicator(application, path, headers=[origin, *headers] if origin else [*headers])
+    return Communicator(
+        get_default_application(), path, headers=[origin, *headers] if origin else [*headers]
+    )
 
 
 async def open_events_socket(user) -> Communicator:

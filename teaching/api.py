@@ -8,20 +8,25 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import ErrorSerializer
-from config.errors import NotFound
+from conversations.models import Conversation
+from core.api import ErrorSerializer, StrictSerializer
+from core.errors import NotFound
 from teaching import selectors
+from teaching.models import Scope
 from teaching.serializers import (
     CollectionItemSerializer,
     CollectionSaveInput,
     CollectionUpdateInput,
     LessonsSerializer,
     ModuleSerializer,
+    PracticeCheckInput,
+    PracticeCheckSerializer,
     PracticeInput,
     PracticeResultSerializer,
     RunSerializer,
 )
 from teaching.services import learning, privacy, run_for_learner
+from teaching.services import review as reviews
 
 TAGS = ["teaching"]
 FILTERS = [
@@ -67,9 +72,26 @@ class PracticeView(APIView):
         data = PracticeInput(data=request.data)
         data.is_valid(raise_exception=True)
         attempt = learning.practice_submit(
-            learner=request.user, module=module, answers=data.validated_data["answers"]
+            learner=request.user, module=module, **data.validated_data
         )
         return Response(PracticeResultSerializer(attempt).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAGS, request=PracticeCheckInput, responses=PracticeCheckSerializer)
+class PracticeCheckView(APIView):
+    """Check one answer as you go (nothing is stored); a rewritten sentence is graded
+    with ERRANT, and the feedback says what is still wrong."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        module = selectors.module_get_for(request.user, pk)
+        data = PracticeCheckInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = data.validated_data.pop("review")
+        saved = request.user.collection.filter(module=module).first() if review else None
+        result = learning.practice_check(
+            module=module, problems=reviews.in_progress(saved), **data.validated_data
+        )
+        return Response(PracticeCheckSerializer(result).data)
 
 
 @extend_schema(tags=TAGS, responses=LessonsSerializer)
@@ -77,13 +99,22 @@ class ConversationLessonsView(APIView):
     """A conversation's teaching run (its state and progress) and its ready lessons."""
 
     def get(self, request: Request, pk: int) -> Response:
-        from conversations.models import Conversation
-
         if not Conversation.objects.filter(pk=pk, owner_id=request.user.pk).exists():
             raise NotFound("No such conversation.")
         run = selectors.run_for_conversation(request.user, pk)
         modules = selectors.modules_visible_to(request.user).filter(conversation_id=pk)
-        return Response(LessonsSerializer({"run": run, "modules": modules}).data)
+        overview = selectors.lessons_overview(request.user, conversation_id=pk)
+        return Response(LessonsSerializer({"run": run, "modules": modules, **overview}).data)
+
+
+class RunStartSerializer(StrictSerializer):
+    """What starting a run takes: nothing needed, and no unknown fields."""
+
+    scope = serializers.ChoiceField(
+        choices=[Scope.LEARNER],
+        default=Scope.LEARNER,
+        help_text="Only `learner` (all your conversations): a conversation's run starts itself.",
+    )
 
 
 @extend_schema(tags=TAGS)
@@ -95,10 +126,20 @@ class RunListView(generics.ListCreateAPIView):
     def get_queryset(self):
         return selectors.runs_of(self.request.user)
 
-    @extend_schema(request=None, responses={202: RunSerializer})
+    @extend_schema(
+        request=RunStartSerializer,
+        responses={202: RunSerializer, 200: RunSerializer},
+        description=(
+            "202 with a new queued run; 200 with the run already queued or running across "
+            "your conversations, when there is one (a second one would do the same work)."
+        ),
+    )
     def post(self, request: Request) -> Response:
-        run = run_for_learner(learner=request.user)
-        return Response(RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+        incoming = RunStartSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        run, created = run_for_learner(learner=request.user)
+        answer = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+        return Response(RunSerializer(run).data, status=answer)
 
 
 @extend_schema(tags=TAGS)

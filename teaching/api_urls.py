@@ -2,17 +2,19 @@
 
 from django.urls import path
 
+from core.paths import actions
 from teaching import api
 
 urlpatterns = [
     path("modules/", api.ModuleListView.as_view(), name="module-list"),
     path("modules/<int:pk>/", api.ModuleDetailView.as_view(), name="module"),
-    path("modules/<int:pk>/practice/", api.PracticeView.as_view(), name="module-practice"),
-    path(
-        "conversations/<int:pk>/lessons/",
-        api.ConversationLessonsView.as_view(),
-        name="conversation-lessons",
+    *actions(
+        "modules/<int:pk>/",
+        "module",
+        ("practice", api.PracticeView),
+        ("practice/check", api.PracticeCheckView),
     ),
+    *actions("conversations/<int:pk>/", "conversation", ("lessons", api.ConversationLessonsView)),
     path("teaching/runs/", api.RunListView.as_view(), name="teaching-run-list"),
     path("teaching/runs/<int:pk>/", api.RunDetailView.as_view(), name="teaching-run"),
     path("collection/", api.CollectionView.as_view(), name="collection"),

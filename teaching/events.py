@@ -6,16 +6,9 @@
 from django.db import transaction
 from django.urls import reverse
 
-from ops.consumers import user_group
-from ops.events import publish
+from core.events import user_event_send
 from teaching import selectors
 from teaching.models import Module, TeachingRun
-
-RELAY_TYPE = "user.event"
-
-
-def send(user_id: int, payload: dict) -> None:
-    publish(user_group(user_id), {"type": RELAY_TYPE, "payload": payload})
 
 
 def run_data(run: TeachingRun) -> dict:
@@ -50,7 +43,7 @@ def run_updated_on_commit(run_id: int) -> None:
 def _send_run(run_id: int) -> None:
     run = TeachingRun.objects.filter(pk=run_id).first()
     if run is not None:
-        send(run.learner_id, {"type": "teaching.run_updated", "run": run_data(run)})
+        user_event_send(run.learner_id, {"type": "teaching.run_updated", "run": run_data(run)})
 
 
 def module_decided_on_commit(module: Module) -> None:
@@ -64,7 +57,7 @@ def _send_module(module_id: int) -> None:
     run = module.run
     visible = selectors.modules_visible_to(module.learner).filter(pk=module.pk).exists()
     if visible:
-        send(
+        user_event_send(
             module.learner_id,
             {
                 "type": "teaching.module_ready",
@@ -74,4 +67,4 @@ def _send_module(module_id: int) -> None:
                 "progress": selectors.run_progress(run),
             },
         )
-    send(module.learner_id, {"type": "teaching.run_updated", "run": run_data(run)})
+    user_event_send(module.learner_id, {"type": "teaching.run_updated", "run": run_data(run)})

@@ -1,7 +1,7 @@
 """What teaching stores: runs of the pipeline, the focuses they chose, the modules they
 wrote with their validation reports, and the learner's practice, collection and reviews.
 
-A run is an `ops.jobs.Job`: claimed, kept alive and swept like every background job. Its
+A run is an `core.jobs.Job`: claimed, kept alive and swept like every background job. Its
 `stage` says where the pipeline is; each stage's output is in the database (the run's
 `groups`, Focus rows, Module rows, ValidationReport rows), so a retried run resumes.
 """
@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ops import jobs
+from core import jobs
 
 
 class Scope(models.TextChoices):
@@ -42,7 +42,7 @@ class TeachingRun(jobs.Job):
     )
     scope = models.CharField(max_length=16, choices=Scope, default=Scope.CONVERSATION)
     stage = models.CharField(max_length=16, choices=Stage, default=Stage.QUEUED)
-    # The filter stage's output: mistake groups per language (teaching.filtering.Group).
+    # The filter stage's output: mistake groups per language (teaching.core.filtering.Group).
     groups = models.JSONField(default=list, blank=True)
     dropped = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -108,6 +108,11 @@ class ModuleStatus(models.TextChoices):
 VISIBLE_STATUSES = (ModuleStatus.VALIDATED, ModuleStatus.APPROVED)
 
 
+class ModuleSource(models.TextChoices):
+    BUILT = "built", "Built from the learner's sentences"
+    MODEL = "model", "Written by the model"
+
+
 class Module(models.Model):
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teaching_modules"
@@ -139,15 +144,19 @@ class Module(models.Model):
     )
     cluster_name = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=200, blank=True)
-    # teaching.schemas.ModuleContent as JSON.
+    # teaching.core.schemas.ModuleContent as JSON.
     content = models.JSONField(default=dict, blank=True)
-    # normalised title + family (teaching.rules.module_key): one lesson per learner.
+    # normalised title + family (teaching.core.rules.module_key): one lesson per learner.
     dedupe_key = models.CharField(max_length=300, blank=True)
     # A short hash of the prompts and schema that wrote it, so prompt changes compare.
     prompt_version = models.CharField(max_length=16, blank=True, db_index=True)
     # Why it was rejected, in one word (the first failing check, or "judge").
     rejection_reason = models.CharField(max_length=40, blank=True, db_index=True)
     generation_error = models.TextField(blank=True)
+    # Built lessons are right by construction (every item verified with ERRANT); what
+    # the builder dropped is kept for staff.
+    source = models.CharField(max_length=8, choices=ModuleSource, default=ModuleSource.MODEL)
+    build_log = models.JSONField(default=dict, blank=True)  # {"note", "dropped": [...]}
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     validated_at = models.DateTimeField(null=True, blank=True)
@@ -196,6 +205,9 @@ class CollectionItem(models.Model):
     card = models.JSONField(default=dict, blank=True)
     due_at = models.DateTimeField(default=timezone.now, db_index=True)
     reviews = models.PositiveIntegerField(default=0)
+    # The review session's items, kept until answered (teaching.services.review):
+    # {"problems": [Problem as JSON], "answered": bool}.
+    review = models.JSONField(default=dict, blank=True)
     last_reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

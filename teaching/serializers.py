@@ -41,6 +41,7 @@ class ProgressSerializer(serializers.Serializer):
     pending = serializers.IntegerField()
     more_coming = serializers.BooleanField()
     text = serializers.CharField(help_text='e.g. "3 of 7 ready, more coming"')
+    note = serializers.CharField(help_text="what to do instead when a run ends with none ready")
 
 
 class RunSerializer(serializers.ModelSerializer):
@@ -68,9 +69,28 @@ class RunSerializer(serializers.ModelSerializer):
         return selectors.run_progress(run)
 
 
+class HeldBackSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CorrectionSerializer(serializers.Serializer):
+    sentence = serializers.CharField()
+    corrected = serializers.CharField()
+
+
+class PractiseSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.CharField()
+    why = serializers.CharField()
+
+
 class LessonsSerializer(serializers.Serializer):
     run = RunSerializer(allow_null=True)
     modules = ModuleSerializer(many=True)
+    held_back = HeldBackSerializer(many=True, help_text="lessons a teacher is checking")
+    corrections = CorrectionSerializer(many=True, help_text="the learner's own, to read")
+    practise = PractiseSerializer(many=True, help_text="due reviews, then unpractised lessons")
 
 
 class TagsField(serializers.ListField):
@@ -113,8 +133,28 @@ class CollectionUpdateInput(serializers.Serializer):
 
 class PracticeInput(serializers.Serializer):
     answers = serializers.ListField(
-        child=serializers.CharField(max_length=200, allow_blank=True), max_length=5
+        child=serializers.CharField(max_length=300, allow_blank=True, trim_whitespace=False),
+        max_length=8,
     )
+    review = serializers.BooleanField(
+        default=False, help_text="answers to the saved lesson's review in progress (its items)"
+    )
+
+
+class PracticeCheckInput(serializers.Serializer):
+    index = serializers.IntegerField(min_value=0, max_value=7)
+    answer = serializers.CharField(max_length=300, allow_blank=True, trim_whitespace=False)
+    review = serializers.BooleanField(
+        default=False, help_text="an item of the saved lesson's review in progress"
+    )
+
+
+class PracticeCheckSerializer(serializers.Serializer):
+    answer = serializers.CharField()
+    correct = serializers.BooleanField()
+    expected = serializers.CharField()
+    rationale = serializers.CharField()
+    feedback = serializers.ListField(child=serializers.CharField())
 
 
 class PracticeResultSerializer(serializers.ModelSerializer):

@@ -1,10 +1,18 @@
-"""Background tasks: a run's id in, one service call (ops.jobs claims and retries)."""
+"""Background work of teaching, declared on the job mechanism (core.jobs)."""
 
-from django_tasks import TaskContext, task
+from core import jobs
+from llm import allowance
+from teaching.models import TeachingRun
+from teaching.pipeline import advance
+from teaching.services import TeachingRunKind, teaching_run_changed
 
 
-@task(takes_context=True)
-def teaching_run(context: TaskContext, run_id: int) -> None:
-    from teaching.services import teaching_run_process
-
-    teaching_run_process(run_id=run_id, task_id=str(context.task_result.id))
+@jobs.task(
+    TeachingRun,
+    kind=TeachingRunKind,
+    on_change=teaching_run_changed,
+    max_attempts="TEACHING_MAX_ATTEMPTS",
+)
+def teaching_run(run: TeachingRun) -> None:
+    with allowance.background():
+        advance(run)

@@ -9,19 +9,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from analysis.taxonomy import ErrorType
-from config.errors import NotFound, UserFacingError
+from analysis.core.taxonomy import ErrorType
+from conversations.models import Conversation
+from core.errors import NotFound, UserFacingError
+from core.shortcuts import or_404
 from teaching import selectors
 from teaching.services import learning, run_for_learner
+from teaching.services import review as reviews
 
 PER_PAGE = 20
-
-
-def _or_404(read, *args):
-    try:
-        return read(*args)
-    except NotFound as error:
-        raise Http404(error.user_message) from error
 
 
 @login_required
@@ -33,6 +29,7 @@ def lessons(request: HttpRequest) -> HttpResponse:
     context = {
         "page_obj": page,
         "runs": [(run, selectors.run_progress(run)) for run in runs],
+        "overview": selectors.lessons_overview(request.user),
     }
     return render(request, "teaching/lessons.html", context)
 
@@ -40,16 +37,17 @@ def lessons(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def lessons_refresh(request: HttpRequest) -> HttpResponse:
-    run_for_learner(learner=request.user)
-    messages.success(request, "New lessons from all your conversations are on their way.")
+    _, created = run_for_learner(learner=request.user)
+    if created:
+        messages.success(request, "New lessons from all your conversations are on their way.")
+    else:
+        messages.info(request, "Your lessons are already being prepared; they will appear here.")
     return redirect("teaching:lessons")
 
 
 @login_required
 @require_GET
 def conversation_lessons(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    from conversations.models import Conversation
-
     conversation = Conversation.objects.filter(pk=conversation_id, owner=request.user).first()
     if conversation is None:
         raise Http404("No such conversation.")
@@ -62,6 +60,7 @@ def conversation_lessons(request: HttpRequest, conversation_id: int) -> HttpResp
             conversation_id=conversation_id
         ),
         "api_url": reverse("api:conversation-lessons", args=[conversation_id]),
+        "overview": selectors.lessons_overview(request.user, conversation_id=conversation_id),
     }
     return render(request, "teaching/conversation_lessons.html", context)
 
@@ -69,14 +68,20 @@ def conversation_lessons(request: HttpRequest, conversation_id: int) -> HttpResp
 @login_required
 @require_GET
 def practice(request: HttpRequest, module_id: int) -> HttpResponse:
-    module = _or_404(selectors.module_get_for, request.user, module_id)
+    """The lesson and its practice; in a review of a saved lesson, the review's own items,
+    with the explanation held back until the learner has answered."""
+    module = or_404(selectors.module_get_for, request.user, module_id)
     item = request.user.collection.filter(module=module).first()
+    in_review = item is not None and request.GET.get("review") == "1"
     context = {
         "module": module,
         "content": module.content,
+        "problems": reviews.review_problems(item) if in_review else module.content["problems"],
         "item": item,
-        "in_review": request.GET.get("review") == "1",
+        "last_attempt": learning.last_attempt(learner=request.user, module=module),
+        "in_review": in_review,
         "practice_url": reverse("api:module-practice", args=[module.pk]),
+        "check_url": reverse("api:module-practice-check", args=[module.pk]),
         "collection_url": reverse("api:collection"),
         "next_review_url": reverse("teaching:review_next"),
     }
@@ -121,7 +126,7 @@ def collection_save(request: HttpRequest, module_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def collection_item_update(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = _or_404(selectors.item_get_for, request.user, item_id)
+    item = or_404(selectors.item_get_for, request.user, item_id)
     tags = [t for t in request.POST.get("tags", "").split(",")]
     try:
         learning.collection_update(item=item, notes=request.POST.get("notes", ""), tags=tags)
@@ -134,7 +139,7 @@ def collection_item_update(request: HttpRequest, item_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def collection_item_remove(request: HttpRequest, item_id: int) -> HttpResponse:
-    item = _or_404(selectors.item_get_for, request.user, item_id)
+    item = or_404(selectors.item_get_for, request.user, item_id)
     learning.collection_remove(item=item)
     messages.success(request, "Removed from your collection.")
     return redirect("teaching:collection")

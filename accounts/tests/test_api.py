@@ -1,7 +1,11 @@
+import time
+
 import pytest
 from rest_framework.test import APIClient
 
+from accounts import services
 from conftest import PASSWORD
+from core.websocket import _validated_token
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +20,12 @@ def test_jwt_obtain_then_me(alice):
     me = client.get("/api/v1/me").json()
 
     assert me["username"] == "alice"
-    assert me["profile"] == {"native_language": "es", "target_language": "en", "level": "B1"}
+    assert me["profile"] == {
+        "native_language": "es",
+        "target_language": "en",
+        "level": "B1",
+        "explain_in": "target",
+    }
 
 
 def test_jwt_refresh_gives_a_working_access_token(alice):
@@ -30,6 +39,34 @@ def test_jwt_refresh_gives_a_working_access_token(alice):
 
     assert refreshed.status_code == 200
     assert client.get("/api/v1/me").json()["username"] == "alice"
+
+
+def test_signing_out_everywhere_revokes_the_tokens_issued_before(alice):
+    client = APIClient()
+    tokens = client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json"
+    ).json()
+    time.sleep(1.02 - time.time() % 1)  # issue times are whole seconds
+
+    services.tokens_revoke(user_id=alice.pk)
+
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    refused = client.get("/api/v1/me")
+    assert refused.status_code == 401
+    assert "signed out everywhere" in refused.json()["detail"]
+    assert (
+        APIClient().post("/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}).status_code
+        == 401
+    )
+    assert _validated_token(tokens["access"]) == (None, None)  # the sockets' check
+    # Signing in again works at once.
+    fresh = (
+        APIClient()
+        .post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
+        .json()
+    )
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh['access']}")
+    assert client.get("/api/v1/me").status_code == 200
 
 
 def test_wrong_password_gets_401_in_the_error_shape(alice):

@@ -74,11 +74,12 @@ def test_profile_update(client, alice):
     client.force_login(alice)
     response = client.post(
         reverse("accounts:profile"),
-        {"native_language": "de", "target_language": "en", "level": "C1"},
+        {"native_language": "de", "target_language": "en", "level": "C1", "explain_in": "native"},
     )
 
     assert response.status_code == 302
-    assert LearnerProfile.objects.get(user=alice).level == "C1"
+    profile = LearnerProfile.objects.get(user=alice)
+    assert (profile.level, profile.explanation_language) == ("C1", "de")
 
 
 def test_log_in_page_is_rate_limited(client, alice):
@@ -137,3 +138,15 @@ def test_sign_up_the_profile_page_and_the_api_share_their_labels():
 
     for name in names:
         assert sign_up.fields[name].label == profile.fields[name].label == api[name].label
+
+
+def test_a_deleted_learners_sessions_are_deleted_with_them(client, alice, bob):
+    from django.contrib.sessions.models import Session
+
+    client.force_login(alice)
+    other = type(client)()
+    other.force_login(bob)
+    assert Session.objects.count() == 2
+    alice.delete()
+    (left,) = Session.objects.all()
+    assert left.get_decoded()["_auth_user_id"] == str(bob.pk)

@@ -13,20 +13,20 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from analysis import events
-from analysis.models import AnalysisBatch, BatchItem, DetectedError, UtteranceAnalysis
-from analysis.schemas import UtteranceAnalysis as AnalysisResult
-from analysis.schemas import UtteranceIn
-from analysis.sources import Source, message_position, message_text
-from ops import jobs
+from analysis import events, marks
+from analysis.core.schemas import UtteranceAnalysis as AnalysisResult
+from analysis.core.schemas import UtteranceIn
+from analysis.models import AnalysisBatch, BatchItem, ExternalConversation, UtteranceAnalysis
+from analysis.services import storing
+from analysis.services.clustering import clustering_schedule
+from analysis.sources import Source, message_position, message_text, source_of
+from core import jobs
 
 ACTIVE = (jobs.JobStatus.QUEUED, jobs.JobStatus.RUNNING)
 
 
 def batches_schedule(*, source: Source) -> AnalysisBatch | None:
     """Make and queue the conversation's next batch if one is due; returns it."""
-    from analysis.services.clustering import clustering_schedule
-
     if not _maybe_due(source):
         return None
     with transaction.atomic():
@@ -66,10 +66,17 @@ def _batch_create(source: Source, conversation, messages: list, batches) -> Anal
     return batch
 
 
-def batch_analyse(*, batch_id: int, task_id: str = "") -> None:
-    """The task body: claim the batch, analyse it, store the results (ops.jobs retries a
-    failure and marks the batch failed with the reason after the last attempt)."""
-    jobs.run(AnalysisBatch, batch_id, work=_analyse, task_id=task_id)
+def integration_of(row) -> int | None:
+    """The integration a batch's or clustering run's conversation came from, whose
+    allowance its model calls spend (llm.allowance); None for our own conversations and
+    those the learner posted herself."""
+    if row.external_conversation_id is None:
+        return None
+    return (
+        ExternalConversation.objects.filter(pk=row.external_conversation_id)
+        .values_list("integration_id", flat=True)
+        .first()
+    )
 
 
 def batch_rerun(*, batch: AnalysisBatch) -> bool:
@@ -78,20 +85,26 @@ def batch_rerun(*, batch: AnalysisBatch) -> bool:
         return jobs.retry(batch)
 
 
+def batches_rerun_failed(*, source: Source) -> int:
+    """The learner's "Retry": queue every failed batch of the conversation again; how
+    many were queued (one already queued again by a quicker click is not counted)."""
+    failed = AnalysisBatch.objects.filter(**source.fields, status=jobs.JobStatus.FAILED)
+    return sum(batch_rerun(batch=batch) for batch in failed.order_by("sequence"))
+
+
 def batch_changed(batch: AnalysisBatch) -> None:
-    """ops.jobs' on_change: tell the learner, then move the conversation on (both once
+    """core.jobs' on_change: tell the learner, then move the conversation on (both once
     the change is committed, wherever it was made)."""
-    if batch.status == jobs.JobStatus.DONE:
-        events.send_on_commit(batch.learner_id, lambda: _completed_event(batch))
-    elif batch.status == jobs.JobStatus.FAILED:
-        events.send_on_commit(batch.learner_id, lambda: _failed_event(batch))
+    events.batch_finished_on_commit(batch)
     if batch.is_finished:
-        source = Source.of(batch)
+        source = source_of(batch)
         transaction.on_commit(lambda: batches_schedule(source=source))
 
 
-def _analyse(batch: AnalysisBatch) -> None:
-    source = Source.of(batch)
+def batch_process(batch: AnalysisBatch) -> None:
+    """The job's work: analyse the claimed batch and store the results (core.jobs retries
+    a failure and marks the batch failed with the reason after the last attempt)."""
+    source = source_of(batch)
     items = _items(batch, source)
     contexts = source.contexts_for([m for _, m in items])
     utterances = [
@@ -103,22 +116,20 @@ def _analyse(batch: AnalysisBatch) -> None:
 
 
 def _analysed(batch: AnalysisBatch, utterances: list[UtteranceIn]) -> list[AnalysisResult]:
-    """The analyser's results. A small model's output that does not validate is expected
-    now and then, not a crash: ops.jobs asks again, and after ANALYSIS_MAX_ATTEMPTS tries
-    the batch fails with the reason."""
-    from analysis.analyser import AnalysisInvalid, analyse_utterances
-
+    """The model pass over the batch (analysis.marks): every configured detector, the
+    model among them. A model that fails its schema after its retries leaves the
+    model-free edits standing; what it got wrong is recorded on the batch for staff."""
     learner = get_user_model().objects.select_related("profile").get(pk=batch.learner_id)
     profile = getattr(learner, "profile", None)
-    try:
-        return analyse_utterances(
-            utterances,
-            user=learner,
-            learner_level=profile.level if profile else "",
-            target_language=profile.target_language if profile else "en",
-        )
-    except AnalysisInvalid as exc:
-        raise jobs.Retry(f"The analysis did not match its schema: {exc}") from exc
+    found = marks.model_pass(
+        utterances,
+        user=learner,
+        learner_level=profile.level if profile else "",
+        target_language=profile.target_language if profile else "en",
+    )
+    if found.failures:
+        AnalysisBatch.objects.filter(jobs.mine(batch)).update(model_failures=found.failures)
+    return found.analyses
 
 
 def _items(batch: AnalysisBatch, source: Source) -> list[tuple[BatchItem, object]]:
@@ -129,82 +140,32 @@ def _items(batch: AnalysisBatch, source: Source) -> list[tuple[BatchItem, object
 
 
 def _store(batch: AnalysisBatch, items: list, results: list[AnalysisResult]) -> None:
-    """All results in one transaction and three statements (a batch is on the clock)."""
+    """All results in one transaction and a few statements (a batch is on the clock). The
+    batch's analysis of a message replaces the model-free pass's, and a retried attempt
+    whatever an earlier one stored."""
     by_key = {result.key: result for result in results}
-    source = Source.of(batch)
+    source = source_of(batch)
     now = timezone.now()
-    rows, edits = [], []
+    rows, ordered = [], []
     for item, message in items:
         result = by_key.get(str(item.pk))
         if result is None:
             raise ValueError(f"The analysis left out message {message_position(message)}")
-        rows.append(_utterance_row(batch, source, message, result, now))
-        edits.append(result.edits)
-    with transaction.atomic():
-        if jobs.lost(batch):
-            return  # another attempt owns the batch now; its results will be stored
-        # A retried attempt replaces whatever an earlier one stored.
-        UtteranceAnalysis.objects.filter(batch=batch).delete()
-        UtteranceAnalysis.objects.bulk_create(rows)
-        DetectedError.objects.bulk_create(
-            _error_row(utterance, edit)
-            for utterance, its_edits in zip(rows, edits, strict=True)
-            for edit in its_edits
+        rows.append(
+            storing.utterance_row(
+                learner_id=batch.learner_id,
+                item_field=source.item_field,
+                message=message,
+                result=result,
+                now=now,
+                batch=batch,
+            )
         )
-
-
-def _utterance_row(batch, source: Source, message, result: AnalysisResult, now):
-    return UtteranceAnalysis(
-        batch=batch,
-        learner_id=batch.learner_id,
-        **{source.item_field: message},
-        message_seq=message_position(message),
-        text=message_text(message),
-        language=result.language[:8],
-        corrected=result.corrected,
-        level=result.level[:2],
-        topics=list(result.topics),
-        priority=result.priority,
-        has_errors=result.has_errors,
-        low_confidence=any(edit.confidence == "low" for edit in result.edits),
-        created_at=now,
-    )
-
-
-def _error_row(utterance: UtteranceAnalysis, edit) -> DetectedError:
-    return DetectedError(
-        utterance=utterance,
-        start=edit.start,
-        end=edit.end,
-        original=edit.original[:500],
-        correction=edit.correction[:500],
-        error_type=edit.error_type,
-        source_type=edit.source_type[:32],
-        explanation=edit.explanation[:500],
-        confidence=edit.confidence,
-        features=edit.features,
-    )
-
-
-def _completed_event(batch: AnalysisBatch) -> dict:
-    from analysis import selectors
-    from analysis.serializers import BatchSerializer, UtteranceSerializer
-
-    return {
-        "type": "analysis.batch_completed",
-        **_where(batch),
-        "batch": BatchSerializer(batch).data,
-        "utterances": UtteranceSerializer(selectors.batch_utterances(batch), many=True).data,
-    }
-
-
-def _failed_event(batch: AnalysisBatch) -> dict:
-    from analysis.serializers import BatchSerializer
-
-    return {"type": "analysis.batch_failed", **_where(batch), "batch": BatchSerializer(batch).data}
-
-
-def _where(row) -> dict:
-    if row.conversation_id is not None:
-        return {"conversation_id": row.conversation_id}
-    return {"external_id": row.external_conversation.external_id}
+        ordered.append(result)
+    messages = [message for _, message in items]
+    with transaction.atomic():
+        if not jobs.still_mine(batch):
+            return  # another attempt owns the batch now; its results will be stored
+        UtteranceAnalysis.objects.filter(batch=batch).delete()
+        UtteranceAnalysis.objects.filter(**{f"{source.item_field}__in": messages}).delete()
+        storing.rows_store(rows, ordered)

@@ -2,16 +2,18 @@
 clustered into recurring mistake families, and so are the learner's errors across all
 their conversations (the learner-level view, replaced by each run).
 
-The clustering itself is the pure `analysis.clustering.cluster_errors`; this module loads
-the errors, embeds their edits through `llm.embed`, and stores what comes back.
+The clustering itself is the pure `analysis.core.clustering.cluster_errors`; this module
+loads the errors, embeds their edits through `llm.embed`, and stores what comes back.
 """
 
+from collections import Counter
 from collections.abc import Sequence
 
 from django.db import transaction
 
 import llm
 from analysis import events, hooks
+from analysis.core.clustering import ErrorPoint, Pattern, cluster_errors, edit_text
 from analysis.models import (
     AnalysisBatch,
     ClusteringRun,
@@ -20,8 +22,9 @@ from analysis.models import (
     ErrorCluster,
     Scope,
 )
-from analysis.sources import Source
-from ops import jobs
+from analysis.sources import Source, source_of
+from core import jobs
+from grammar import notes
 
 
 def clustering_schedule(*, source: Source, conversation) -> ClusteringRun | None:
@@ -41,31 +44,31 @@ def clustering_schedule(*, source: Source, conversation) -> ClusteringRun | None
     return run
 
 
-def clustering_run(*, run_id: int, task_id: str = "") -> None:
-    jobs.run(ClusteringRun, run_id, work=_cluster, task_id=task_id)
-
-
 def clustering_rerun(*, run: ClusteringRun) -> bool:
     with transaction.atomic():
         return jobs.retry(run)
 
 
 def clustering_changed(run: ClusteringRun) -> None:
-    """ops.jobs' on_change: tell the learner once the run is done or has failed."""
-    if run.status in (jobs.JobStatus.DONE, jobs.JobStatus.FAILED):
-        events.send_on_commit(run.learner_id, lambda: _event(run))
+    """core.jobs' on_change: tell the learner once the run is done or has failed."""
+    events.clustering_finished_on_commit(run)
     if run.status == jobs.JobStatus.DONE and run.conversation_id:
-        hooks.call_on_commit(hooks.after_clustering, run.conversation_id)
+        hooks.conversation_clustered.call_on_commit(run.conversation_id)
+    if run.status == jobs.JobStatus.DONE and run.external_conversation_id:
+        hooks.external_conversation_clustered.call_on_commit(run.external_conversation_id)
 
 
-def _cluster(run: ClusteringRun) -> None:
-    source = Source.of(run)
-    ours = _errors(DetectedError.objects.filter(**_prefixed(source.fields)))
-    everything = _errors(DetectedError.objects.filter(utterance__learner_id=run.learner_id))
+def clustering_process(run: ClusteringRun) -> None:
+    """The job's work: cluster the run's errors and replace the stored clusters."""
+    source = source_of(run)
+    ours = _errors(DetectedError.objects.filter(shown=True, **_prefixed(source.fields)))
+    everything = _errors(
+        DetectedError.objects.filter(shown=True, utterance__learner_id=run.learner_id)
+    )
     ours_clusters = _clusters_of(ours, user=run.learner)
     all_clusters = _clusters_of(everything, user=run.learner)
     with transaction.atomic():
-        if jobs.lost(run):
+        if not jobs.still_mine(run):
             return
         ErrorCluster.objects.filter(scope=Scope.CONVERSATION, **source.fields).delete()
         ErrorCluster.objects.filter(scope=Scope.LEARNER, learner_id=run.learner_id).delete()
@@ -83,8 +86,8 @@ def _errors(queryset) -> list[DetectedError]:
 
 def _clusters_of(errors: Sequence[DetectedError], *, user) -> list:
     """The pure clustering over these errors, with their edits embedded through llm.embed
-    (the mistake itself, not the sentence around it)."""
-    from analysis.clustering import ErrorPoint, cluster_errors, edit_text
+    (the mistake itself, not the sentence around it), each family named by `_note_title`
+    where a note fits, else by its pattern."""
 
     if not errors:
         return []
@@ -97,11 +100,27 @@ def _clusters_of(errors: Sequence[DetectedError], *, user) -> list:
             features=error.features,
             priority=error.utterance.priority,
             when=error.utterance.created_at,
+            source_type=error.source_type,
         )
         for error in errors
     ]
     vectors = llm.embed([edit_text(p) for p in points], user=user, purpose="analysis.clustering")
-    return cluster_errors(points, vectors=vectors)
+    return cluster_errors(points, vectors=vectors, note_title=_note_title)
+
+
+def _note_title(pattern: Pattern, family: Sequence[ErrorPoint]) -> str | None:
+    """The title of the grammar note that explains most of a family's distinct edits
+    ("Past participle after *have*"); None when no one specific note does, and the
+    family is named by its pattern instead."""
+    found = Counter()
+    for point in family:
+        note = notes.note_for(notes.EditFacts.from_edit(point), "en")
+        if note is not None and note.id != notes.family_note(note.family, "en").id:
+            found[note.title] += 1
+    if not found:
+        return None
+    title, count = found.most_common(1)[0]
+    return title if count * 2 > len(family) else None
 
 
 def _store(run: ClusteringRun, clusters: list, *, scope: str, where: dict) -> None:
@@ -120,24 +139,6 @@ def _store(run: ClusteringRun, clusters: list, *, scope: str, where: dict) -> No
             score=cluster.score,
             top_edits=[list(edit) for edit in cluster.top_edits],
         )
-        xy = list(cluster.xy) + [(0.0, 0.0)] * (len(cluster.keys) - len(cluster.xy))
         ClusterMember.objects.bulk_create(
-            ClusterMember(cluster=row, error_id=int(key), x=x, y=y)
-            for key, (x, y) in zip(cluster.keys, xy, strict=False)
+            ClusterMember(cluster=row, error_id=int(key)) for key in cluster.keys
         )
-
-
-def _event(run: ClusteringRun) -> dict:
-    from analysis.services.batches import _where
-
-    if run.status == jobs.JobStatus.FAILED:
-        return {"type": "analysis.clustering_failed", **_where(run), "error": run.error}
-    from analysis import selectors
-    from analysis.serializers import ClusterSerializer
-
-    clusters = selectors.clusters_for_source(Source.of(run))
-    return {
-        "type": "analysis.clustering_completed",
-        **_where(run),
-        "clusters": ClusterSerializer(clusters, many=True).data,
-    }

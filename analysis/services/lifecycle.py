@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from analysis.models import ExternalConversation
 from analysis.services.batches import batches_schedule
-from analysis.services.ingestion import external_conversation_close
-from analysis.sources import OURS, Source
+from analysis.services.external import external_conversation_close
+from analysis.sources import OwnConversation
 from conversations.models import Conversation
+from conversations.services import conversation_end
 
 # Conversations ended per sweep and kind: a backlog (the first run after an upgrade) is
 # worked off over several sweeps instead of queueing every analysis at once.
@@ -17,21 +18,19 @@ IDLE_SWEEP_LIMIT = 100
 
 
 def on_message_posted(conversation_id: int) -> None:
-    """conversations.hooks.after_message_posted: a batch may be complete now."""
-    batches_schedule(source=Source(OURS, conversation_id))
+    """conversations.hooks.message_posted: a batch may be complete now."""
+    batches_schedule(source=OwnConversation(conversation_id))
 
 
 def on_conversation_ended(conversation_id: int) -> None:
-    """conversations.hooks.after_conversation_ended: analyse what is left, then cluster."""
-    batches_schedule(source=Source(OURS, conversation_id))
+    """conversations.hooks.conversation_ended: analyse what is left, then cluster."""
+    batches_schedule(source=OwnConversation(conversation_id))
 
 
 def conversations_end_idle(*, now: datetime | None = None) -> dict[str, int]:
     """A periodic job: end every conversation (ours and external) with no activity for
     ANALYSIS_IDLE_END_SECONDS, which completes its analysis (at most IDLE_SWEEP_LIMIT of
     each kind per run). Returns how many."""
-    from conversations.services import conversation_end
-
     seconds = settings.ANALYSIS_IDLE_END_SECONDS
     if seconds <= 0:
         return {}

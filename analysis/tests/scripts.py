@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from analysis.evaluation import Row, read_rows
+from analysis.core.evaluation import Row, read_rows
 
 # An article slipped in before the last word: one plausible edit that no reference has.
 NOISE_WORD = "the"

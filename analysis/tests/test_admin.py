@@ -16,9 +16,10 @@ def staff(carol) -> Client:
     return client
 
 
-def test_staff_see_a_failed_batch_and_run_it_again(scripted_llm, alice, carol, settings):
+def test_staff_see_a_failed_batch_and_run_it_again(
+    scripted_llm, alice, carol, settings, broken_analysis
+):
     settings.ANALYSIS_MAX_ATTEMPTS = 1
-    scripted_llm.set_default(text=INVALID_REPLY)
     texts = numbered(10)
     chat(alice, texts)
     drain_queue()
@@ -26,6 +27,7 @@ def test_staff_see_a_failed_batch_and_run_it_again(scripted_llm, alice, carol, s
     client = staff(carol)
 
     listing = client.get("/admin/analysis/analysisbatch/?status__exact=failed").content.decode()
+    settings.ANALYSIS_DETECTORS = ["model"]
     queue_batch(scripted_llm, texts)
     client.post(
         "/admin/analysis/analysisbatch/",
@@ -33,7 +35,7 @@ def test_staff_see_a_failed_batch_and_run_it_again(scripted_llm, alice, carol, s
     )
     drain_queue()
 
-    assert "did not match its schema" in listing
+    assert f"Batch 1 of {batch.conversation_id} (failed)" in listing
     batch.refresh_from_db()
     assert batch.status == "done"
 
@@ -53,3 +55,17 @@ def test_staff_create_an_integration_key_and_see_it_once(carol):
     assert "store it somewhere safe" in response.content.decode()
     for page in ("analysis/utteranceanalysis", "analysis/errorcluster", "analysis/integration"):
         assert client.get(f"/admin/{page}/").status_code == 200
+
+
+def test_staff_see_what_the_model_got_wrong_in_a_batch_that_finished(
+    scripted_llm, alice, carol, settings
+):
+    scripted_llm.set_default(text=INVALID_REPLY)
+    chat(alice, numbered(10))
+    drain_queue()
+    batch = AnalysisBatch.objects.get()
+    assert batch.status == "done" and batch.model_failures
+
+    page = staff(carol).get(f"/admin/analysis/analysisbatch/{batch.pk}/change/").content.decode()
+
+    assert "Model failures" in page and "invalid reply" in page

@@ -7,8 +7,8 @@ from analysis.analyser import (
     implausible,
     validate_reply,
 )
-from analysis.annotate import annotate
-from analysis.schemas import ContextLine, UtteranceIn
+from analysis.core.annotate import annotate
+from analysis.core.schemas import ContextLine, UtteranceIn
 
 pytestmark = pytest.mark.django_db
 

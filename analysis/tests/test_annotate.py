@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.annotate import annotate, annotate_pairs, detect_language
+from analysis.core.annotate import annotate, annotate_pairs, detect_language
 
 FIXTURE = Path(__file__).parent / "fixtures" / "learner_sentences.jsonl"
 

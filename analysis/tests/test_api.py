@@ -1,6 +1,7 @@
 """GET /api/v1/conversations/<id>/analysis/ and /api/v1/me/analysis/: the owner's results,
 404 for anyone else, a fixed number of queries however much there is."""
 
+import json
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from analysis.tests.conftest import chat, drain_queue, numbered, queue_batch
 from conversations import services as conversation_services
+from core import jobs
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("pipeline_settings")]
 
@@ -43,16 +45,26 @@ def test_the_owner_reads_batches_utterances_errors_and_clusters(scripted_llm, al
     assert cluster["size"] == 12 and cluster["examples"][0]["original"] == "goed"
 
 
-def test_a_failed_batch_shows_its_reason(scripted_llm, alice, api, settings):
+def test_a_failed_batch_shows_its_reason(scripted_llm, alice, api, settings, broken_analysis):
     settings.ANALYSIS_MAX_ATTEMPTS = 1
-    scripted_llm.set_default(text='{"replies": "not a list"}')
     conversation = chat(alice, numbered(10))
     drain_queue()
 
     batch = api.get(f"/api/v1/conversations/{conversation.pk}/analysis/").json()["batches"][0]
 
     assert batch["status"] == "failed"
-    assert "schema" in batch["error"]
+    assert batch["error"] == jobs.GENERIC_FAILURE  # readable, never the exception's text
+
+
+def test_a_model_that_fails_its_schema_shows_the_learner_no_error(scripted_llm, alice, api):
+    scripted_llm.set_default(text='{"replies": "not a list"}')
+    conversation = chat(alice, numbered(10))
+    drain_queue()
+
+    data = api.get(f"/api/v1/conversations/{conversation.pk}/analysis/").json()
+
+    assert [(b["status"], b["error"]) for b in data["batches"]] == [("done", "")]
+    assert "schema" not in json.dumps(data) and "model_failures" not in json.dumps(data)
 
 
 def test_another_learners_conversation_analysis_is_404(scripted_llm, alice, bob_api):

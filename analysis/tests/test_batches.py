@@ -3,11 +3,12 @@ end of a conversation analyses the rest and clusters; failures are retried, then
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from analysis import services
 from analysis.models import (
@@ -18,7 +19,7 @@ from analysis.models import (
     ErrorCluster,
     UtteranceAnalysis,
 )
-from analysis.sources import OURS, Source
+from analysis.sources import OwnConversation
 from analysis.tests.conftest import (
     INVALID_REPLY,
     analysis_reply,
@@ -27,13 +28,14 @@ from analysis.tests.conftest import (
     drain_queue,
     numbered,
     queue_batch,
+    trusted_model_table,
     wait_for,
     went,
 )
 from conversations import services as conversation_services
 from conversations.models import Message
-from ops import jobs
-from ops.testing import worker_process
+from core import jobs
+from ops.testing import make_worker, worker_process
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("pipeline_settings")]
 
@@ -59,7 +61,9 @@ def test_every_ten_learner_messages_make_a_batch(scripted_llm, alice, count, siz
     assert [b.sequence for b in made] == list(range(1, len(sizes) + 1))
     assert all(b.status == "done" for b in made)
     assert [t for b in made for t in covered(b)] == texts[: sum(sizes)]
-    assert UtteranceAnalysis.objects.count() == sum(sizes)
+    assert UtteranceAnalysis.objects.filter(batch__isnull=False).count() == sum(sizes)
+    # Every message has its analysis at once: the model-free pass's, until its batch's.
+    assert UtteranceAnalysis.objects.count() == count
 
 
 def test_the_end_analyses_the_leftovers_then_clusters(scripted_llm, alice):
@@ -114,7 +118,7 @@ def test_each_utterance_goes_with_the_three_messages_before_it(scripted_llm, ali
     queue_batch(scripted_llm, texts)
     conversation = chat(alice, texts)
     batch = batches(conversation)[0]
-    source = Source(OURS, conversation.pk)
+    source = OwnConversation(conversation.pk)
 
     items = list(batch.items.select_related("message"))
     first, fifth = (source.context_for(items[n].message) for n in (0, 4))
@@ -162,7 +166,7 @@ def test_a_batch_waits_for_the_one_before_it(scripted_llm, alice):
 
 def test_concurrent_posts_and_schedules_cover_each_message_once(scripted_llm, alice, bob):
     conversation = chat(alice, numbered(9))
-    source = Source(OURS, conversation.pk)
+    source = OwnConversation(conversation.pk)
     conversation_services.message_post(conversation=conversation, author=alice, text="Ten.")
     Message.objects.filter(status="pending").update(status="complete", content="Ok.")
     barrier = threading.Barrier(6)
@@ -190,8 +194,8 @@ def test_a_retried_task_does_not_analyse_a_batch_twice(scripted_llm, alice):
     conversation = chat(alice, texts)
     batch = batches(conversation)[0]
 
-    services.batch_analyse(batch_id=batch.pk)
-    services.batch_analyse(batch_id=batch.pk)  # the same task delivered again
+    jobs.run(AnalysisBatch, batch.pk, work=services.batch_process)
+    jobs.run(AnalysisBatch, batch.pk, work=services.batch_process)  # delivered again
     drain_queue()
 
     assert len(scripted_llm.calls) == 1
@@ -200,43 +204,53 @@ def test_a_retried_task_does_not_analyse_a_batch_twice(scripted_llm, alice):
     assert (batch.status, batch.attempts) == ("done", 1)
 
 
-def test_invalid_output_is_retried_then_failed_with_the_reason(scripted_llm, alice, settings):
-    settings.ANALYSIS_MAX_ATTEMPTS = 2
-    texts = numbered(10)
-    scripted_llm.set_default(text=INVALID_REPLY)  # every attempt is invalid
+def test_invalid_model_output_is_asked_again_then_the_model_free_edits_stand(
+    scripted_llm, alice, settings
+):
+    settings.ANALYSIS_DETECTORS = ["rules", "model"]
+    settings.ANALYSIS_CALIBRATION_FILE = str(
+        trusted_model_table(Path(settings.ANALYSIS_CALIBRATION_FILE).parent, merge=True)
+    )
+    texts = ["He go to school every day.", *numbered(9)]
+    scripted_llm.set_default(text=INVALID_REPLY)  # every answer of the model is invalid
     conversation = chat(alice, texts)
     drain_queue()
 
     batch = batches(conversation)[0]
-    assert batch.status == "failed"
-    assert "did not match its schema" in batch.error
-    assert "(after 2 attempts)" in batch.error
-    assert len(scripted_llm.calls) == 2 * 2  # each try: the call and the gateway's repair
-    assert not UtteranceAnalysis.objects.exists()
+    assert (batch.status, batch.error) == ("done", "")  # the learner is told nothing
+    assert batch.model_failures and "again" in batch.model_failures[0]  # staff are
+    # The batch's call, then each sentence alone with another instruction: never a copy.
+    assert len(scripted_llm.calls) > 2
+    temperatures = {call.temperature for call in scripted_llm.calls[1:]}
+    assert temperatures and None not in temperatures
+    (analysis,) = UtteranceAnalysis.objects.filter(batch=batch, message_seq=1)
+    shown = [(e.original, e.correction) for e in analysis.errors.filter(shown=True)]
+    assert shown == [("go", "goes")]  # the parse rules' edit stands without the model
+    assert UtteranceAnalysis.objects.filter(batch=batch).count() == 10
 
 
-def test_a_failed_batch_can_be_run_again(scripted_llm, alice, settings):
+def test_a_failed_batch_can_be_run_again(scripted_llm, alice, settings, broken_analysis):
     settings.ANALYSIS_MAX_ATTEMPTS = 1
     texts = numbered(10)
-    scripted_llm.set_default(text=INVALID_REPLY)
     conversation = chat(alice, texts)
     drain_queue()
     batch = batches(conversation)[0]
     assert batch.status == "failed"
+    assert batch.error == jobs.GENERIC_FAILURE  # no traceback text reaches the learner
 
+    settings.ANALYSIS_DETECTORS = ["model"]
     queue_batch(scripted_llm, texts)
     assert services.batch_rerun(batch=batch) is True
     drain_queue()
 
     batch.refresh_from_db()
     assert (batch.status, batch.error) == ("done", "")
-    assert UtteranceAnalysis.objects.count() == 10
+    assert UtteranceAnalysis.objects.filter(batch=batch).count() == 10
     assert services.batch_rerun(batch=batch) is False  # done: nothing to re-run
 
 
-def test_a_failed_batch_does_not_hold_up_the_next(scripted_llm, alice, settings):
+def test_a_failed_batch_does_not_hold_up_the_next(scripted_llm, alice, settings, broken_analysis):
     settings.ANALYSIS_MAX_ATTEMPTS = 1
-    scripted_llm.set_default(text=INVALID_REPLY)
     conversation = chat(alice, numbered(20))
     drain_queue()
 
@@ -269,14 +283,22 @@ def test_jobs_are_registered_with_the_shared_mechanism():
 
 
 @pytest.mark.timeout(90)
-def test_a_worker_killed_mid_batch_leads_to_one_finished_batch(scripted_llm, alice, tmp_path):
+def test_a_worker_killed_mid_batch_leads_to_one_finished_batch(
+    scripted_llm, alice, tmp_path, settings
+):
     """The real thing: a `db_worker` subprocess is killed with SIGKILL while it analyses;
     the sweeper hands the batch back and it is analysed once, by the next worker."""
     texts = numbered(10)
     slow = {"text": analysis_reply(went(texts)), "chunk_size": 5, "delay": 0.05}
     conversation = chat(alice, texts)
     Message.objects.filter(role="assistant").update(status="complete")
-    with worker_process({"default": slow}, tmp_path, ANALYSIS_UTTERANCES_PER_CALL="10"):
+    with worker_process(
+        {"default": slow},
+        tmp_path,
+        ANALYSIS_UTTERANCES_PER_CALL="10",
+        ANALYSIS_DETECTORS="model",
+        ANALYSIS_CALIBRATION_FILE=settings.ANALYSIS_CALIBRATION_FILE,
+    ):
         wait_for(
             lambda: AnalysisBatch.objects.filter(status="running").exists(),
             timeout=60,
@@ -287,10 +309,51 @@ def test_a_worker_killed_mid_batch_leads_to_one_finished_batch(scripted_llm, ali
 
     queue_batch(scripted_llm, texts)
     later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
-    swept = jobs.jobs_sweep(now=later)
+    swept = jobs.sweep_kind(jobs.kind_of(AnalysisBatch), now=later)
     drain_queue()
 
     assert swept["requeued"] == 1
     batch.refresh_from_db()
     assert (batch.status, batch.attempts) == ("done", 2)
     assert UtteranceAnalysis.objects.filter(batch=batch).count() == 10
+
+
+def test_cancel_then_rerun_of_a_running_batch_stores_only_the_rerun(scripted_llm, alice, settings):
+    """A batch cancelled while the model reads it and run again at once: the first
+    attempt, back from the model while the rerun works, must store nothing."""
+    settings.JOB_HEARTBEAT_SECONDS = 60  # no heartbeat tells the first attempt in time
+    texts = numbered(10)
+    first_reply = analysis_reply([t.replace("goed", "walked") for t in texts])
+    held = scripted_llm.queue(first_reply, hold_after_chars=0)
+    rerun = scripted_llm.queue(analysis_reply(went(texts)), hold_after_chars=0)
+    conversation = chat(alice, texts)
+    batch = batches(conversation)[0]
+    live = make_worker(batch=False, worker_id="race")
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: scripted_llm.pending == 1, timeout=60, what="the first attempt")
+        task_path = jobs.kind_of(AnalysisBatch).task.module_path
+        first_task = DBTaskResult.objects.get(status="RUNNING", task_path=task_path).pk
+        first = AnalysisBatch.objects.get(pk=batch.pk)
+        assert jobs.cancel(first)
+        assert services.batch_rerun(batch=first)
+        wait_for(lambda: scripted_llm.pending == 0, timeout=30, what="the rerun")
+        held.release()
+        wait_for(
+            lambda: DBTaskResult.objects.get(pk=first_task).status != "RUNNING",
+            timeout=30,
+            what="the first attempt to end",
+        )
+        assert not UtteranceAnalysis.objects.filter(batch=batch).exists()
+        rerun.release()
+        wait_for(lambda: AnalysisBatch.objects.get(pk=batch.pk).status == "done", timeout=30)
+    finally:
+        live.running = False
+        thread.join(timeout=20)
+
+    assert UtteranceAnalysis.objects.filter(batch=batch).count() == 10
+    corrections = set(
+        DetectedError.objects.filter(utterance__batch=batch).values_list("correction", flat=True)
+    )
+    assert corrections == {"went"}  # the rerun's, none of the first attempt's "walked"

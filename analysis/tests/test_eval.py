@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from analysis import evaluation
+from analysis.core import evaluation
 from analysis.tests import scripts
 
 pytestmark = pytest.mark.django_db
@@ -14,11 +14,13 @@ JSONL = FIXTURES / "learner_sentences.jsonl"
 M2 = FIXTURES / "sample.m2"
 
 
-def _run(path, *args):
+def _run(path, *args, detectors=("--detectors", "model", "--no-gate")):
+    """The command's lines and summary; by default the model's edits alone, ungated (the
+    scripted model is what these tests measure)."""
     import io
 
     out = io.StringIO()
-    call_command("analysis_eval", str(path), *args, stdout=out)
+    call_command("analysis_eval", str(path), *detectors, *args, stdout=out)
     lines = out.getvalue().strip().splitlines()
     return lines, json.loads(lines[-1])
 
@@ -59,7 +61,9 @@ def test_gold_echo_on_the_fixture_scores_perfectly_and_recovers_the_families(scr
     assert (summary["precision"], summary["recall"], summary["f0.5"]) == (1.0, 1.0, 1.0)
     assert (summary["false_alarms"], summary["no_change_sentences"]) == (0, 18)
     assert summary["families"] == 10 and summary["ari"] >= 0.8 and summary["purity"] >= 0.9
-    assert lines[0].split() == ["type", "TP", "FP", "FN", "P", "R", "F0.5"]
+    assert lines[0].split() == ["detector", "TP", "FP", "FN", "P", "R", "F0.5", "alarms", "ms"]
+    assert lines[1].split()[:4] == ["model", "80", "0", "0"]
+    assert ["type", "TP", "FP", "FN", "P", "R", "F0.5"] in [line.split() for line in lines]
     assert any(line.startswith("verb_tense") for line in lines)
 
 
@@ -110,3 +114,30 @@ def test_a_missing_or_malformed_file_is_a_clear_error(tmp_path):
     bad.write_text('{"text": "no source"}\n')
     with pytest.raises(CommandError, match="line 1"):
         call_command("analysis_eval", str(bad))
+
+
+def test_each_detector_and_what_the_gate_shows_are_reported(scripted_llm, tmp_path, settings):
+    settings.ANALYSIS_CALIBRATION_FILE = str(tmp_path / "none.json")  # nothing calibrated
+    rows = evaluation.read_rows(JSONL.read_text())
+    _queue(scripted_llm, scripts.gold_corrections(rows)[:12])
+    lines, summary = _run(JSONL, "--limit", "12", detectors=("--detectors", "harper,model"))
+    assert set(summary["detectors"]) == {"harper", "model"}
+    model = summary["detectors"]["model"]
+    assert (model["tp"], model["fp"]) == (12, 0) and model["ms_per_sentence"] >= 0
+    # Uncalibrated, the model alone shows nothing; only what harper agrees with is shown.
+    assert summary["gated"] is True
+    assert summary["tp"] <= summary["detectors"]["harper"]["tp"]
+    assert summary["fp"] == 0
+    assert set(summary["model_free_ms"]) == {"p50", "p95"}
+    assert [line.split()[0] for line in lines[:4]] == ["detector", "harper", "model", "shown"]
+    assert lines[4].startswith("model-free pass per sentence")
+
+
+def test_no_model_leaves_the_model_out(scripted_llm):
+    _, summary = _run(JSONL, "--limit", "3", "--json", detectors=("--no-model",))
+    assert "model" not in summary["detectors"] and scripted_llm.calls == []
+
+
+def test_unknown_detectors_are_a_clear_error():
+    with pytest.raises(CommandError, match="Unknown detector 'nope'"):
+        call_command("analysis_eval", str(JSONL), "--detectors", "harper,nope")

@@ -37,9 +37,10 @@ async def test_batch_and_clustering_results_arrive_on_the_learners_socket(script
     await bobs.disconnect()
 
 
-async def test_a_failed_batch_is_announced_with_its_reason(scripted_llm, alice, settings):
+async def test_a_failed_batch_is_announced_with_its_reason(
+    scripted_llm, alice, settings, broken_analysis
+):
     settings.ANALYSIS_MAX_ATTEMPTS = 1
-    scripted_llm.set_default(text='{"replies": "not a list"}')
     socket = await open_events_socket(alice)
 
     await database_sync_to_async(chat)(alice, numbered(10))

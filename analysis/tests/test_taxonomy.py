@@ -1,8 +1,8 @@
 import pytest
 
-from analysis import taxonomy
-from analysis.schemas import TAXONOMY, Edit, UtteranceAnalysis, UtteranceIn
-from analysis.taxonomy import ErrorType, from_errant
+from analysis.core import taxonomy
+from analysis.core.schemas import TAXONOMY, Edit, UtteranceAnalysis, UtteranceIn
+from analysis.core.taxonomy import ErrorType, from_errant
 
 
 def test_taxonomy_lists_the_product_types_in_order():
@@ -73,7 +73,7 @@ def test_an_edit_refuses_a_type_outside_the_taxonomy():
 
 
 def test_an_utterance_takes_at_most_three_context_lines():
-    from analysis.schemas import ContextLine
+    from analysis.core.schemas import ContextLine
 
     line = ContextLine("Tutor", "tutor", "Hi")
     UtteranceIn("k", "text", (line, line, line))

@@ -6,7 +6,8 @@ Use with DJANGO_SETTINGS_MODULE=config.settings.production behind a TLS-terminat
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import *  # noqa: F403
-from config.settings import env
+from config.settings import LOG_LEVEL, env
+from config.settings.logging import logging_config
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if len(SECRET_KEY) < 50:
@@ -34,6 +35,4 @@ WHITENOISE_USE_FINDERS = False
 
 # One JSON object per log event (see ops/logs.py); LOG_FORMAT=text to read them by eye.
 LOG_FORMAT = env.str("LOG_FORMAT", default="json")
-if LOG_FORMAT not in ("text", "json"):
-    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
-LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+LOGGING = logging_config(LOG_LEVEL, LOG_FORMAT)

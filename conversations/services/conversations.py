@@ -2,14 +2,16 @@
 
 import re
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 import llm
-from config.errors import Conflict, UserFacingError
 from conversations import events, hooks
-from conversations.models import Conversation, Mode, TaskType
+from conversations.models import Conversation, Message, Mode, TaskType
 from conversations.services.messages import clean_text, post_locked
+from core.errors import Conflict, UserFacingError
+from documents import selectors as documents_selectors
 
 TITLE_MAX_CHARS = 60
 
@@ -99,7 +101,7 @@ def conversation_end(*, conversation: Conversation) -> Conversation:
     conversation.refresh_from_db()
     if ended:
         events.send_on_commit(conversation.pk, lambda: [events.conversation_updated(conversation)])
-        hooks.call_on_commit(hooks.after_conversation_ended, conversation.pk)
+        hooks.conversation_ended.call_on_commit(conversation.pk)
     return conversation
 
 
@@ -107,7 +109,14 @@ def conversation_delete(*, conversation: Conversation) -> None:
     """Delete it with its messages. A reply being written stops at its next write, and
     its open sockets close with 4404 once the deletion is committed."""
     conversation_id = conversation.pk
-    conversation.delete()
+    with transaction.atomic():
+        # Django collects what refers to the messages before deleting them: a check or
+        # batch storing marks in between would leave a row pointing at a deleted message.
+        # Locking the messages first (PostgreSQL; SQLite's write lock is taken at BEGIN)
+        # makes such a job wait, and then find the message gone.
+        locked = Message.objects.select_for_update().filter(conversation_id=conversation_id)
+        list(locked.values_list("pk", flat=True))
+        conversation.delete()
     transaction.on_commit(lambda: events.close_sockets(conversation_id))
 
 
@@ -121,10 +130,6 @@ def conversation_documents_set(*, conversation: Conversation, document_ids: list
 
 def _attachable(owner, document_ids: list[int]) -> list:
     """The owner's documents among `document_ids` (404 for any other), within the limit."""
-    from django.conf import settings
-
-    from documents import selectors as documents_selectors
-
     limit = settings.DOCUMENTS_PER_CONVERSATION
     if len(set(document_ids)) > limit:
         raise UserFacingError(

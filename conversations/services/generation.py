@@ -1,30 +1,29 @@
 """Generating one reply: claim the row, stream the model into it, tell the sockets.
 
-Runs in a worker thread. Every write is conditional on the row still being ours
-(`status='streaming'` and our attempt number), so a cancel, a delete or a sweeper that
-gave our attempt up stops us at the next write, and never lets two writers mix text.
+Runs in a worker thread, on the job mechanism's pieces (core.jobs: claim, heartbeat,
+finish). Every write is conditional on the row still being ours (`jobs.mine`: status
+'streaming' and our attempt number), so a cancel, a delete or a sweeper that gave our
+attempt up stops us at the next write, and never lets two writers mix text.
 Text is stored before it is published: a client that resumes from the database can
 never miss a delta it did not receive.
 """
 
-import itertools
 import logging
 import queue
-import threading
 import time
-from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
 import llm
-from conversations import context, events
-from conversations.models import Message, Role, Status
-from conversations.services import liveness
+from conversations import context, events, tutoring
+from conversations.models import Message, Status
+from conversations.services.liveness import replies
+from core import jobs
+from core.db import release_connection
+from core.threads import StreamThreads
 from ops import logs
-from ops.db import release_connection
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +33,22 @@ GENERIC_FAILURE = "Something went wrong while the tutor was answering. Please tr
 def reply_generate(*, reply_id: int, task_id: str = "") -> None:
     """Generate the pending reply `reply_id`; a reply already claimed, finished, cancelled
     or deleted is left alone. Failures end as a `failed` reply with a readable reason."""
-    reply = _claim(reply_id, task_id)
+    kind = replies()
+    reply = jobs.claim(kind, reply_id, task_id=task_id)
     if reply is None:
         return
     logs.bind(conversation_id=reply.conversation_id, user_id=reply.conversation.owner_id)
-    with liveness.beating(reply) as beat:
+    with jobs.beating(kind, reply) as beat:
         stream = prompt = None
         try:
             prompt = context.prepare(reply)
-            reply.citations = prompt.citations
-            stream = llm.stream(reply.task_type, prompt.messages, user=reply.conversation.owner)
+            plan = tutoring.compose(reply, prompt)
+            reply.citations = plan.citations
+            stream = plan.stream(
+                lambda messages: llm.stream(
+                    reply.task_type, messages, user=reply.conversation.owner
+                )
+            )
             beat.on_lost = stream.close
             _stream_into(reply, stream)
             # Bookkeeping that is not needed for this reply waits until it is written.
@@ -53,31 +58,6 @@ def reply_generate(*, reply_id: int, task_id: str = "") -> None:
         except Exception:
             logger.exception("Reply %s of conversation %s failed", reply.pk, reply.conversation_id)
             _finish(reply, status=Status.FAILED, error=GENERIC_FAILURE, stream=stream)
-
-
-def _claim(reply_id: int, task_id: str = "") -> Message | None:
-    """Take the reply atomically; of two workers, exactly one gets it."""
-    now = timezone.now()
-    claimed = Message.objects.filter(
-        pk=reply_id, role=Role.ASSISTANT, status=Status.PENDING
-    ).update(
-        status=Status.STREAMING,
-        attempts=F("attempts") + 1,
-        heartbeat_at=now,
-        started_at=now,
-        content="",
-        error="",
-        task_id=task_id[:64],
-    )
-    if not claimed:
-        return None
-    reply = (
-        Message.objects.select_related("conversation__owner__profile").filter(pk=reply_id).first()
-    )
-    if reply is not None and reply.attempts > 1:
-        # A retry after a lost worker: clients replace what they showed of the last try.
-        events.send(reply.conversation_id, events.message_created(reply))
-    return reply
 
 
 def _stream_into(reply: Message, stream) -> None:
@@ -132,63 +112,14 @@ def _pump(stream) -> queue.SimpleQueue:
     return deltas
 
 
-class StreamThreads:
-    """Runs each job at once, on an idle thread of an earlier job or on a new one.
-
-    A pump must never wait behind another reply's pump: its worker thread is blocked on
-    the deltas it would produce. A bounded pool cannot promise that, as the number of
-    replies a process writes at once is `db_worker --threads`, not a setting. Threads
-    live on once started, so they keep their SQLite connection between replies (the
-    gateway records each call from here); there are about as many as the most replies
-    the process has written at once.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._idle: queue.SimpleQueue[queue.SimpleQueue] = queue.SimpleQueue()
-        self._started = itertools.count(1)
-
-    def submit(self, job: Callable[[], None]) -> None:
-        try:
-            inbox = self._idle.get_nowait()
-        except queue.Empty:
-            inbox = self._start()
-        inbox.put(job)
-
-    def _start(self) -> queue.SimpleQueue:
-        inbox: queue.SimpleQueue = queue.SimpleQueue()
-        name = f"{self.name}-{next(self._started)}"
-        threading.Thread(target=self._serve, args=(inbox,), name=name, daemon=True).start()
-        return inbox
-
-    def _serve(self, inbox: queue.SimpleQueue) -> None:
-        while True:
-            job = inbox.get()
-            try:
-                job()
-            except Exception:
-                logger.exception("A model stream thread's job failed")
-            self._idle.put(inbox)
-
-
 _pumps = StreamThreads("model")
 
 
 def _finish(reply: Message, *, status: str, stream=None, error: str = "") -> None:
-    fields = {
-        "status": status,
-        "error": error,
-        "completed_at": timezone.now(),
-        "heartbeat_at": None,
-    }
-    if stream is not None:
-        fields |= _usage(stream)
+    fields = _usage(stream) if stream is not None else {}
     if status != Status.FAILED and reply.citations:
         fields["citations"] = reply.citations
-    finished = Message.objects.filter(
-        pk=reply.pk, status=Status.STREAMING, attempts=reply.attempts
-    ).update(**fields)
-    if finished:
+    if jobs.finish(replies(), reply, status=status, error=error, **fields):
         reply.refresh_from_db()
         events.send(reply.conversation_id, events.reply_finished(reply))
 
@@ -205,7 +136,8 @@ def append_text(reply: Message, chunk: str) -> bool:
     """Append to the stored reply while it is still this attempt's, and beat its heart.
 
     The most frequent write of the product (one per flush of every streaming reply), so
-    it is one plain statement rather than an ORM update compiled each time.
+    it is one plain statement rather than an ORM update compiled each time; its WHERE is
+    `jobs.mine(reply)` written out.
     """
     table = connection.ops.quote_name(Message._meta.db_table)
     with connection.cursor() as cursor:

@@ -1,61 +1,65 @@
-"""Replies never hang: they are jobs of the shared mechanism in `ops.jobs`.
+"""Replies never hang: they are jobs of the shared mechanism in `core.jobs`.
 
 The process's heartbeat thread refreshes `heartbeat_at` of every reply it is writing
 (also while the model is still thinking about its first token) and stops the model for
 replies that were cancelled or deleted in the meantime. The sweeper every worker runs
-(`ops.jobs.jobs_sweep`) queues a reply whose heartbeat went stale, or that waited too
+(`core.jobs.jobs_sweep`) queues a reply whose heartbeat went stale, or that waited too
 long with no task left to run it, again or, after REPLY_MAX_ATTEMPTS, fails it with a
-reason the learner can read. Only the names and timings here are the replies' own.
+reason the learner can read. Only the names and timings here are the replies' own; the
+task is declared in conversations/tasks.py.
 """
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
+from django.db.models import Q
 
 from conversations import events
-from conversations.models import Message, Status
-from ops import jobs
+from conversations.models import Message, Role, Status
+from core import jobs
 
 WORKER_LOST = "The tutor was interrupted and could not finish this reply. Please try again."
 TOO_LONG = "The tutor took too long to answer. Please try again."
 
 
-@dataclass(eq=False)
 class ReplyKind(jobs.JobKind):
     """Replies under the shared job mechanism, with their own names and timings."""
 
-    queued: str = Status.PENDING
-    running: str = Status.STREAMING
-    done: str = Status.COMPLETE
-    failed: str = Status.FAILED
-    finished_field: str = "completed_at"
-    lost_reason: str = WORKER_LOST
-    overdue_reason: str = TOO_LONG
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.queued = Status.PENDING
+        self.running = Status.STREAMING
+        self.done = Status.COMPLETE
+        self.failed = Status.FAILED
+        self.finished_field = "completed_at"
+        self.lost_reason = WORKER_LOST
+        self.overdue_reason = TOO_LONG
 
     @property
-    def max_attempts(self) -> int:
-        return settings.REPLY_MAX_ATTEMPTS
+    def label(self) -> str:
+        return "Reply"
 
-    @property
-    def heartbeat_seconds(self) -> float:
-        return settings.REPLY_HEARTBEAT_SECONDS
+    max_attempts = jobs.Setting("REPLY_MAX_ATTEMPTS")
+    heartbeat_seconds = jobs.Setting("REPLY_HEARTBEAT_SECONDS")
+    stale_seconds = jobs.Setting("REPLY_STALE_SECONDS")
+    queued_stale_seconds = jobs.Setting("REPLY_PENDING_STALE_SECONDS")
+    max_seconds = jobs.Setting("REPLY_MAX_SECONDS")
 
-    @property
-    def stale_seconds(self) -> float:
-        return settings.REPLY_STALE_SECONDS
+    def claimable(self) -> Q:
+        return Q(role=Role.ASSISTANT)
 
-    @property
-    def queued_stale_seconds(self) -> float:
-        return settings.REPLY_PENDING_STALE_SECONDS
+    def claim_fields(self) -> dict[str, Any]:
+        # Each attempt writes the reply from the start.
+        return {"content": "", "error": ""}
 
-    @property
-    def max_seconds(self) -> float:
-        return settings.REPLY_MAX_SECONDS
+    def load(self, pk: int) -> Message | None:
+        return Message.objects.select_related("conversation__owner__profile").filter(pk=pk).first()
+
+    def claimed(self, row: Message) -> None:
+        if row.attempts > 1:
+            # A retry after a lost worker: clients replace what they showed of the last try.
+            events.send(row.conversation_id, events.message_created(row))
 
     def requeue_fields(self, row: Any, now: datetime) -> dict[str, Any]:
         # The retry streams from the start; clients replace what they showed.
@@ -68,23 +72,10 @@ class ReplyKind(jobs.JobKind):
             events.send(row.conversation_id, events.reply_finished(row))
 
 
-def _reply_kind() -> ReplyKind:
-    from conversations.tasks import generate_reply
-
-    return ReplyKind(model=Message, task=generate_reply)
-
-
-REPLIES = jobs.register_kind(_reply_kind())
-
-
-@contextmanager
-def beating(reply: Message) -> Iterator[jobs.Beat]:
-    """Keep `reply` marked alive while the block runs; set `on_lost` on the yielded beat
-    to be called (from the heartbeat thread) when the reply stops being ours."""
-    with jobs.beating(REPLIES, reply) as beat:
-        yield beat
+def replies() -> jobs.JobKind:
+    return jobs.kind_of(Message)
 
 
 def replies_sweep(*, now: datetime | None = None) -> Counter:
     """Requeue or fail replies no live worker is writing. Returns what it did."""
-    return jobs.sweep_kind(REPLIES, now=now)
+    return jobs.sweep_kind(replies(), now=now)

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
-from config.errors import Conflict, TooLarge, UserFacingError
 from conversations import events, hooks, selectors
 from conversations.models import (
     RUNNING_STATUSES,
@@ -21,7 +20,8 @@ from conversations.models import (
     Role,
     Status,
 )
-from conversations.tasks import generate_reply
+from core import jobs
+from core.errors import Conflict, UserFacingError, check_length
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,7 @@ def clean_text(text: str) -> str:
     text = (text or "").strip()
     if not text:
         raise EmptyMessage(detail="The message is empty.")
-    limit = settings.MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        raise TooLarge(
-            f"Your message is too long: keep it under {limit:,} characters.",
-            detail={"limit": limit, "length": len(text)},
-        )
+    check_length(text, settings.MESSAGE_MAX_CHARS, subject="Your message")
     return text
 
 
@@ -92,13 +87,14 @@ def post_locked(
     )
     reply = _pending_reply(conversation, reply_to=message, seq=message.seq + 1, now=now)
     _queue_reply(conversation, reply, now=now, announce=[message, reply])
-    hooks.call_on_commit(hooks.after_message_posted, conversation.pk)
+    hooks.message_posted.call_on_commit(conversation.pk)
     return message, reply
 
 
 def reply_regenerate(*, conversation: Conversation, author) -> Message:
     """Write the last reply again (also how a failed reply is retried). The new reply gets
-    the next `seq` and names the one it replaces, which is kept but left out of context."""
+    the next `seq` and `version` and names the one it replaces, which is kept (the learner
+    can browse back to it) but left out of context."""
     with transaction.atomic():
         locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
         _ensure_open(locked)
@@ -142,32 +138,11 @@ def _queue_reply(
     conversation.updated_at = now
     conversation.save(update_fields=["last_seq", "updated_at"])
     # Queued before the events go out: the worker starts while they are published (a
-    # delta that overtakes them is placed by the client after a resume).
-    enqueue_on_commit(reply)
+    # delta that overtakes them is placed by the client after a resume). A queue that
+    # refuses is no error for the learner: the reply stays pending and the sweeper
+    # queues it again once it has waited REPLY_PENDING_STALE_SECONDS.
+    jobs.enqueue(reply)
     events.send_on_commit(conversation.pk, lambda: [events.message_created(m) for m in announce])
-
-
-def enqueue_on_commit(reply: Message) -> None:
-    """Queue the reply's generation once its row is committed.
-
-    By then the learner's message is stored, so a queue that refuses must not turn the
-    request into an error (`robust`: Django logs the traceback and carries on). The
-    reply is not lost: it stays pending, and the sweeper (ops.jobs.jobs_sweep) queues
-    it again once it has waited REPLY_PENDING_STALE_SECONDS with no task to run it.
-    """
-
-    def enqueue_reply() -> None:
-        try:
-            enqueue(reply.pk)
-        except Exception:
-            logger.error("Reply %s is stored but not queued; the sweeper will queue it", reply.pk)
-            raise
-
-    transaction.on_commit(enqueue_reply, robust=True)
-
-
-def enqueue(reply_id: int) -> None:
-    generate_reply.enqueue(reply_id)
 
 
 def _pending_reply(
@@ -186,6 +161,7 @@ def _pending_reply(
         status=Status.PENDING,
         reply_to=reply_to,
         replaces_seq=replaces.seq if replaces else None,
+        version=replaces.version + 1 if replaces else 1,
         created_at=now,
         queued_at=now,
     )

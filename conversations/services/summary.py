@@ -7,16 +7,16 @@ summary on meanwhile (a conditional update), so duplicate runs are harmless.
 
 import logging
 from pathlib import Path
-from string import Template
 
 import llm
 from conversations import context
 from conversations.models import Conversation, Message
+from llm.prompts import render
 
 logger = logging.getLogger(__name__)
 
 PROFILE = "summary"
-TEMPLATE = Template((Path(__file__).parent.parent / "prompts" / "summary_update.txt").read_text())
+TEMPLATE = (Path(__file__).parent.parent / "prompts" / "summary_update.txt").read_text()
 SPEAKERS = {"user": "Learner", "assistant": "Tutor"}
 
 
@@ -56,8 +56,8 @@ def _next_turns(conversation: Conversation) -> list[Message]:
 
 def _summarise(conversation: Conversation, turns: list[Message]) -> str:
     transcript = "\n".join(f"{SPEAKERS[m.role]}: {m.content}" for m in turns)
-    request = TEMPLATE.safe_substitute(
-        previous_summary=conversation.summary or "(none)", turns=transcript
+    request = render(
+        TEMPLATE, {"previous_summary": conversation.summary or "(none)", "turns": transcript}
     )
     result = llm.complete(PROFILE, [{"role": "user", "content": request}], user=conversation.owner)
     return result.text.strip()

@@ -81,6 +81,18 @@ class ProductServer:
             raise RuntimeError(f"manage.py {args[0]} failed:\n{self.log()}")
         return result.stdout
 
+    def sign_up(self, username: str, password: str, **profile: str) -> int:
+        """A learner signed up in the server's database (accounts.services.learner_sign_up,
+        profile fields by name); her id."""
+        fields = ", ".join(f"{name}={value!r}" for name, value in profile.items())
+        out = self.manage(
+            "shell",
+            "-c",
+            "from accounts.services import learner_sign_up; "
+            f"print(learner_sign_up(username={username!r}, password={password!r}, {fields}).pk)",
+        )
+        return int(out.strip().splitlines()[-1])
+
     def start(self) -> None:
         self.manage("migrate", "--noinput")
         log = self.log_path.open("a")

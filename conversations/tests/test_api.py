@@ -10,8 +10,8 @@ from django_tasks_db.models import DBTaskResult
 from conversations import services
 from conversations.models import Conversation, Message
 from conversations.serializers import MessageSerializer
-from conversations.services import messages
 from conversations.tests.conftest import drain_queue
+from core import jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,10 +44,11 @@ def test_creating_a_conversation_stores_the_message_and_a_pending_reply(api, ali
     assert (reply["seq"], reply["role"], reply["status"]) == (2, "assistant", "pending")
     conversation = Conversation.objects.get(pk=body["id"])
     assert conversation.owner == alice
-    # Queued with ids only.
-    (task,) = DBTaskResult.objects.all()
-    assert task.task_path == "conversations.tasks.generate_reply"
-    assert task.args_kwargs == {"args": [reply["id"]], "kwargs": {}}
+    # Queued with ids only: the reply, and the learner message's check.
+    reply_task, check_task = DBTaskResult.objects.order_by("task_path").reverse()
+    assert reply_task.task_path == "conversations.tasks.generate_reply"
+    assert reply_task.args_kwargs == {"args": [reply["id"]], "kwargs": {}}
+    assert check_task.task_path == "analysis.tasks.check_message"
 
 
 def test_title_is_cut_at_a_word_and_can_be_given(api):
@@ -130,6 +131,10 @@ def test_preview_is_the_start_of_the_last_message(api, alice):
 # --- Post, idempotency, limits -------------------------------------------------------------
 
 
+def tasks_named(name: str) -> int:
+    return DBTaskResult.objects.filter(task_path__endswith=f".{name}").count()
+
+
 def test_posting_a_message_returns_202_with_the_message_and_its_pending_reply(api):
     conversation = create(api)
     finish_running_replies()
@@ -145,7 +150,8 @@ def test_posting_a_message_returns_202_with_the_message_and_its_pending_reply(ap
     assert body["message"]["seq"] == 3 and body["message"]["content"] == "Explain 'since'"
     assert body["reply"]["seq"] == 4 and body["reply"]["status"] == "pending"
     assert body["reply"]["task_type"] == "doubt_solver"
-    assert DBTaskResult.objects.count() == 2
+    assert tasks_named("generate_reply") == 2  # the conversation's first reply + this one
+    assert tasks_named("check_message") == 2  # each learner message is checked at once
 
 
 def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_result(api):
@@ -160,7 +166,8 @@ def test_a_retried_post_with_the_same_idempotency_key_returns_the_first_result(a
     assert again.json()["message"]["id"] == first.json()["message"]["id"]
     assert again.json()["reply"]["id"] == first.json()["reply"]["id"]
     assert Message.objects.filter(content="Once").count() == 1
-    assert DBTaskResult.objects.count() == 2  # the conversation's first reply + this one
+    assert tasks_named("generate_reply") == 2  # the conversation's first reply + this one
+    assert tasks_named("check_message") == 2
 
 
 def test_an_idempotency_key_reused_for_other_text_is_a_conflict(api):
@@ -285,6 +292,46 @@ def test_regenerate_queues_a_new_reply_replacing_the_last(api):
     assert [(m["seq"], m["superseded"]) for m in messages] == [(1, False), (3, False)]
 
 
+def test_regenerated_replies_keep_their_earlier_versions_browsable(api):
+    conversation = create(api)
+    Message.objects.filter(seq=2).update(status="complete", content="First answer.")
+    api.post(f"{URL}{conversation['id']}/regenerate/")
+    Message.objects.filter(seq=3).update(status="failed", error="The tutor took too long.")
+    third = api.post(f"{URL}{conversation['id']}/regenerate/").json()["reply"]
+    Message.objects.filter(seq=4).update(status="complete", content="Third **answer**.")
+
+    shown = api.get(f"{URL}{conversation['id']}/").json()["messages"]
+    versions = api.get(f"{URL}{conversation['id']}/messages/4/versions/")
+
+    assert (third["seq"], third["version"], third["replaces_seq"]) == (4, 3, 3)
+    assert [(m["seq"], m["version"]) for m in shown] == [(1, 1), (4, 3)]
+    assert versions.status_code == 200
+    found = versions.json()["versions"]
+    assert [(m["seq"], m["version"], m["status"], m["superseded"]) for m in found] == [
+        (2, 1, "complete", True),
+        (3, 2, "failed", True),
+        (4, 3, "complete", False),
+    ]
+    assert found[0]["html"] == "<p>First answer.</p>\n"
+    assert found[1]["error"] == "The tutor took too long."
+    assert found[2]["html"] == "<p>Third <strong>answer</strong>.</p>\n"
+    # Any version names the same list; the learner's message and unknown seqs are no reply.
+    again = api.get(f"{URL}{conversation['id']}/messages/2/versions/").json()["versions"]
+    assert [m["seq"] for m in again] == [2, 3, 4]
+    for seq in (1, 99, 0):
+        missing = api.get(f"{URL}{conversation['id']}/messages/{seq}/versions/")
+        assert missing.status_code == 404
+        assert missing.json()["error"] == "Reply not found"
+
+
+def test_a_first_reply_is_version_one_of_one(api):
+    conversation = create(api)
+
+    versions = api.get(f"{URL}{conversation['id']}/messages/2/versions/").json()["versions"]
+
+    assert [(m["seq"], m["version"]) for m in versions] == [(2, 1)]
+
+
 def test_regenerate_while_running_is_409(api):
     conversation = create(api)
 
@@ -327,6 +374,7 @@ def test_other_learners_get_404_on_every_endpoint_with_the_missing_body(api, bob
         ("delete", ""),
         ("get", "messages/"),
         ("post", "messages/"),
+        ("get", "messages/2/versions/"),
         ("post", "regenerate/"),
         ("post", "cancel/"),
         ("post", "end/"),
@@ -374,7 +422,7 @@ def test_a_queue_refusing_after_commit_still_answers_202_and_the_sweeper_queues_
         def enqueue(self, *args, **kwargs):
             raise ConnectionError("the queue is down")
 
-    monkeypatch.setattr(messages, "generate_reply", RefusingQueue())
+    monkeypatch.setattr(jobs.kind_of(Message), "task", RefusingQueue())
     response = api.post(f"{URL}{conversation['id']}/messages/", {"text": "Still there?"})
     monkeypatch.undo()
 
@@ -466,3 +514,25 @@ def test_reading_a_long_conversation_returns_its_newest_page_of_messages(api):
     short = api.get(f"{URL}{create(api)['id']}/").json()
     assert [m["seq"] for m in short["messages"]] == [1, 2]
     assert short["has_earlier_messages"] is False
+
+
+def test_the_migration_numbers_the_versions_of_replies_regenerated_before_it(api):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    conversation = create(api)
+    finish_running_replies()
+    api.post(f"{URL}{conversation['id']}/regenerate/")
+    finish_running_replies()
+    api.post(f"{URL}{conversation['id']}/regenerate/")
+    Message.objects.update(version=1)  # as the rows were before the field existed
+
+    import_module("conversations.migrations.0003_message_version").number_versions(apps, None)
+
+    assert list(Message.objects.order_by("seq").values_list("seq", "version")) == [
+        (1, 1),
+        (2, 1),
+        (3, 2),
+        (4, 3),
+    ]

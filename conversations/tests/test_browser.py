@@ -53,12 +53,13 @@ def server(tmp_path_factory):
     product = ProductServer(tmp_path_factory.mktemp("product"), script={"default": QUICK})
     try:
         product.start()
-        product.manage(
-            "shell",
-            "-c",
-            "from accounts.services import learner_sign_up; "
-            f"learner_sign_up(username={USERNAME!r}, password={PASSWORD!r}, "
-            "email='maya@example.com', native_language='es', target_language='en', level='B1')",
+        product.sign_up(
+            USERNAME,
+            PASSWORD,
+            email="maya@example.com",
+            native_language="es",
+            target_language="en",
+            level="B1",
         )
         yield product
     finally:
@@ -401,6 +402,47 @@ def test_a_long_conversation_opens_on_its_end_and_loads_earlier_messages(server,
         box = page.locator("#message-31").bounding_box()
         assert 0 <= box["y"] < page.viewport_size["height"]
         assert page.get_by_role("button", name="Regenerate").count() == 1
+
+
+def test_a_regenerated_reply_keeps_its_earlier_version_browsable(server, page):
+    """As in LibreChat: the "2/2" arrows on the reply step back to the answer it replaced."""
+    first = {"text": "Use since with a point in time.", "chunk_size": 6, "delay": 0.01}
+    second = {"text": "Use for with a length of time.", "chunk_size": 6, "delay": 0.01}
+    reply = page.locator(".message.is-assistant")
+    count = reply.locator(".version-count")
+    server.script({"default": first})
+    with server_log_on_failure(server):
+        start_conversation(page, "When do I use since and for?")
+        page.wait_for_selector(".message.is-assistant.is-complete")
+        assert assistant_text(page) == first["text"]
+        assert page.get_by_role("group", name="Versions of this reply").is_hidden()
+
+        server.script({"default": second})
+        page.get_by_role("button", name="Regenerate").click()
+        page.wait_for_function(
+            "t => { const m = document.querySelector('.message.is-assistant.is-complete');"
+            " return m && m.querySelector('.message-body').textContent.trim() === t; }",
+            arg=second["text"],
+        )
+        assert count.inner_text() == "2/2"
+        assert page.get_by_role("button", name="Later version").is_disabled()
+
+        page.get_by_role("button", name="Earlier version").click()
+        page.wait_for_selector(".message.is-earlier-version")
+        assert assistant_text(page) == first["text"]
+        assert count.inner_text() == "1/2"
+        assert reply.get_by_text("Earlier version", exact=True).is_visible()
+        assert page.get_by_role("button", name="Earlier version").is_disabled()
+
+        page.get_by_role("button", name="Later version").click()
+        page.wait_for_selector(".message.is-assistant:not(.is-earlier-version)")
+        assert assistant_text(page) == second["text"]
+        assert count.inner_text() == "2/2"
+
+        page.reload()
+        page.wait_for_selector("#chat.is-live")
+        assert reply.count() == 1 and count.inner_text() == "2/2"
+        assert assistant_text(page) == second["text"]
 
 
 def test_a_chat_page_says_when_its_conversation_is_gone_or_its_learner_signed_out(server, page):

@@ -9,8 +9,11 @@ from django_tasks_db.models import DBTaskResult
 from conversations import services
 from conversations.models import Message
 from conversations.services import generation
+from conversations.services.liveness import replies
 from conversations.tasks import generate_reply
 from conversations.tests.conftest import drain_queue, first_reply, make_worker, wait_for
+from core import jobs
+from core.threads import StreamThreads
 from llm.models import LLMCall
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,8 +142,8 @@ def test_failed_reply_retried_by_regenerate_completes(scripted_llm, alice):
 def test_a_second_claim_of_the_same_reply_is_a_no_op(scripted_llm, alice):
     _, reply = start(alice)
 
-    assert generation._claim(reply.pk) is not None
-    assert generation._claim(reply.pk) is None
+    assert jobs.claim(replies(), reply.pk) is not None
+    assert jobs.claim(replies(), reply.pk) is None
 
     reply.refresh_from_db()
     assert reply.status == "streaming" and reply.attempts == 1
@@ -218,7 +221,7 @@ def test_deleting_the_conversation_stops_its_running_reply(scripted_llm, alice, 
 @override_settings(REPLY_FLUSH_SECONDS=0.05)
 def test_deltas_are_coalesced_but_the_first_goes_out_at_once(scripted_llm, alice, monkeypatch):
     _, reply = start(alice)
-    assert generation._claim(reply.pk)
+    assert jobs.claim(replies(), reply.pk)
     reply.refresh_from_db()
     sent = []
     monkeypatch.setattr(generation.events, "send", lambda _cid, event: sent.append(event))
@@ -236,7 +239,7 @@ def test_deltas_are_coalesced_but_the_first_goes_out_at_once(scripted_llm, alice
 
 def test_offsets_count_like_javascript_strings(scripted_llm, alice, monkeypatch):
     _, reply = start(alice)
-    assert generation._claim(reply.pk)
+    assert jobs.claim(replies(), reply.pk)
     reply.refresh_from_db()
     sent = []
     monkeypatch.setattr(generation.events, "send", lambda _cid, event: sent.append(event))
@@ -253,7 +256,7 @@ def test_offsets_count_like_javascript_strings(scripted_llm, alice, monkeypatch)
 def test_model_streams_never_wait_for_each_other_and_their_threads_are_reused(settings):
     # More replies at once than any fixed pool sized from the settings would run.
     streams = 2 * settings.WORKER_THREADS + 1
-    threads = generation.StreamThreads("test-model")
+    threads = StreamThreads("test-model")
     everyone_running = threading.Barrier(streams, timeout=10)
     ran: list[str] = []
 

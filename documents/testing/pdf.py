@@ -31,6 +31,31 @@ def build_pdf(pages: list[list[str]], *, title: str = "", width: int = 90) -> by
     return _assemble(objects, info_id)
 
 
+def operator_bomb(pages: int = 20, repeats: int = 200_000) -> bytes:
+    """A small PDF that is slow to read: one Flate-compressed content stream of `repeats`
+    text operators (`BT /F1 12 Tf (x) Tj ET`), shared by every page. 200,000 of them make
+    a 15 KB file that costs pypdf about ten CPU seconds per page, each page read again;
+    past about 280,000 pypdf's own budget of tokens per stream refuses the page."""
+    import zlib
+
+    stream = zlib.compress(b"BT /F1 12 Tf (x) Tj ET\n" * repeats, 9)
+    content_id, font_id = 3 + pages, 4 + pages
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode(),
+    ]
+    objects += [
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {content_id} 0 R "
+        f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>".encode()
+    ] * pages
+    objects.append(
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream"
+    )
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return _assemble(objects, None)
+
+
 def _content(paragraphs: list[str], width: int) -> bytes:
     lines: list[str] = []
     for paragraph in paragraphs:

@@ -97,9 +97,7 @@ def embedding(settings):
     from llm import embedders
 
     HookedEmbedder.controls = Embedding()
-    embedders.EMBEDDERS["hooked"] = "documents.tests.conftest.HookedEmbedder"
-    settings.EMBEDDINGS_PROVIDER = "hooked"
-    settings.JOB_RETRY_BASE_SECONDS = 0
-    yield HookedEmbedder.controls
-    embedders.EMBEDDERS.pop("hooked", None)
-    embedders._instances.pop("hooked", None)
+    with embedders.EMBEDDERS.added("hooked", "documents.tests.conftest.HookedEmbedder"):
+        settings.EMBEDDINGS_PROVIDER = "hooked"
+        settings.JOB_RETRY_BASE_SECONDS = 0
+        yield HookedEmbedder.controls

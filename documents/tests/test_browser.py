@@ -68,12 +68,13 @@ def server(tmp_path_factory):
     product.env["DOCUMENT_CHUNK_OVERLAP"] = "40"
     try:
         product.start()
-        product.manage(
-            "shell",
-            "-c",
-            "from accounts.services import learner_sign_up; "
-            f"learner_sign_up(username={USERNAME!r}, password={PASSWORD!r}, "
-            "email='maya@example.com', native_language='es', target_language='en', level='B1')",
+        product.sign_up(
+            USERNAME,
+            PASSWORD,
+            email="maya@example.com",
+            native_language="es",
+            target_language="en",
+            level="B1",
         )
         yield product
     finally:

@@ -1,6 +1,7 @@
 """Ingestion on the job mechanism: progress on the owner's socket, cancel, retry, a killed
 worker, dedup. Real queue and worker, the embedded embedder."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -9,13 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from core import jobs
 from documents import services
 from documents.models import Chunk, Ingestion
 from documents.testing.pdf import build_pdf
 from documents.tests.conftest import GRAMMAR, ingested, sample_pdf, upload
-from ops import jobs
 from ops.socket_testing import open_events_socket
-from ops.testing import drain_queue
+from ops.testing import drain_queue, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -205,3 +206,70 @@ def test_enqueue_happens_only_on_commit(alice):
         document = upload(alice)
         assert not DBTaskResult.objects.exists()
     assert DBTaskResult.objects.filter(args_kwargs__args__0=ingestion_of(document).pk).exists()
+
+
+def test_cancel_then_retry_through_the_api_runs_one_ingestion(
+    settings, embedding, api, alice, worker
+):
+    """Outside clients cancelled a running ingestion and retried it at once: both
+    attempts ran to the end. The first must stop at its next write and store nothing
+    while the retry's attempt indexes the document once."""
+    settings.JOB_HEARTBEAT_SECONDS = 60  # no heartbeat tells the first attempt in time
+    settings.DOCUMENT_EMBED_BATCH = 4
+    started, second_running = threading.Event(), threading.Event()
+    first_task: list[str] = []
+    threads: list[int] = []
+
+    def race():
+        threads.append(threading.get_ident())
+        if embedding.calls == 1:
+            started.set()
+            second_running.wait(30)
+        elif not second_running.is_set():
+            second_running.set()
+            # Let the first attempt run on to its end while this one works.
+            wait_for(
+                lambda: DBTaskResult.objects.get(pk=first_task[0]).status != "RUNNING",
+                timeout=30,
+                what="the first attempt to end",
+            )
+
+    embedding.before.append(race)
+    document = upload(alice, LONG, "long.md")
+    assert started.wait(60)  # the worker warms its models first
+    first_task.append(DBTaskResult.objects.get(status="RUNNING").pk)
+
+    assert api.post(f"/api/v1/documents/{document.pk}/cancel/").status_code == 200
+    assert api.post(f"/api/v1/documents/{document.pk}/retry/").status_code == 200
+    wait_for(lambda: ingestion_of(document).status == "done", timeout=60, what="the retry")
+    wait_for(lambda: not DBTaskResult.objects.filter(status="RUNNING").exists(), timeout=30)
+
+    ingestion = ingestion_of(document)
+    chunks = Chunk.objects.filter(document=document)
+    assert (ingestion.stage, ingestion.error) == ("indexed", "")
+    assert ingestion.done == ingestion.total == chunks.count() > 4
+    assert len(set(chunks.values_list("char_start", flat=True))) == chunks.count()
+    assert DBTaskResult.objects.get(pk=first_task[0]).status == "SUCCESSFUL"
+    # The first attempt stopped at its first write after the retry: it embedded no more.
+    assert threads.count(threads[0]) == 1
+
+
+def test_deleting_a_document_mid_ingestion_stops_it_without_a_traceback(
+    settings, embedding, api, alice, caplog
+):
+    settings.DOCUMENT_EMBED_BATCH = 2
+    document = upload(alice, LONG, "long.md")
+
+    def delete_on_second_batch():
+        if embedding.calls == 2:
+            assert api.delete(f"/api/v1/documents/{document.pk}/").status_code == 204
+
+    embedding.before.append(delete_on_second_batch)
+    with caplog.at_level("INFO"):
+        drain_queue()
+
+    assert not Ingestion.objects.filter(document_id=document.pk).exists()
+    assert not Chunk.objects.filter(document_id=document.pk).exists()
+    # (The hooked embedder cannot be warmed up front: that error is the fixture's.)
+    faults = [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+    assert not [r for r in faults if not r.getMessage().startswith("Warm-up")]

@@ -71,3 +71,12 @@ def test_recall_and_reciprocal_rank():
     assert retrieval.recall_at([4, 5, 6], {6}, 3) == 1.0
     assert retrieval.recall_at([4, 5, 6], {6}, 2) == 0.0
     assert retrieval.reciprocal_rank([4, 5, 6], {5}) == 0.5
+
+
+def test_bm25_ranks_rare_matching_terms_first_and_ignores_absent_ones():
+    documents = [["since", "for", "time"], ["the", "a", "article"], ["for", "the", "the"]]
+
+    scores = retrieval.bm25(["since", "for", "unknown"], documents)
+
+    assert scores[0] > scores[2] > scores[1] == 0.0
+    assert retrieval.bm25(["x"], []) == []

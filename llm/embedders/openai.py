@@ -6,6 +6,7 @@ import numpy as np
 from django.conf import settings
 
 from llm.embedders.base import Embedded, Embedder
+from llm.providers.openai import translate
 from llm.tokens import estimate_tokens
 
 
@@ -46,8 +47,6 @@ class OpenAIEmbedder(Embedder):
             return client
 
     def embed(self, texts: list[str], *, timeout: float) -> Embedded:
-        from llm.providers.openai import translate
-
         base_url, api_key, model = _endpoint()
         try:
             response = (

@@ -24,14 +24,9 @@ from django.conf import settings
 
 from llm import errors
 from llm.providers.base import Provider
+from llm.providers.local import chatml, smollm2_tokenizer
 from llm.results import ProviderRequest, ProviderResult, Usage
-from llm.tokens import (
-    TOKENS_PER_MESSAGE,
-    TOKENS_REPLY_PRIMER,
-    estimate_tokens,
-    smollm2_tokenizer,
-    tiktoken_encoding,
-)
+from llm.tokens import TOKENS_PER_MESSAGE, TOKENS_REPLY_PRIMER, estimate_tokens, tiktoken_encoding
 
 # Structured output methods, best first; an endpoint that rejects one gets the next and
 # the choice is remembered per endpoint and model.
@@ -207,8 +202,7 @@ class OpenAIProvider(Provider):
 
     def _client(self, request: ProviderRequest) -> _Client:
         key = (
-            settings.OPENAI_BASE_URL,
-            settings.OPENAI_API_KEY,
+            *_connection(request),
             request.model,
             request.temperature,
             request.max_tokens,
@@ -234,16 +228,17 @@ class OpenAIProvider(Provider):
     def _build(request: ProviderRequest) -> _Client:
         from langchain_openai import ChatOpenAI
 
+        base_url, api_key = _connection(request)
         chat = ChatOpenAI(
             model=request.model,
-            base_url=settings.OPENAI_BASE_URL,
+            base_url=base_url,
             # Local servers (Ollama, llama.cpp) take no key, but the SDK insists on one.
-            api_key=settings.OPENAI_API_KEY or "no-key",
+            api_key=api_key or "no-key",
             temperature=request.temperature,
             timeout=request.timeout,
             max_retries=0,
             stream_usage=True,
-            **_length_limit(settings.OPENAI_BASE_URL, request.max_tokens),
+            **_length_limit(base_url, request.max_tokens),
         )
         return _Client(chat, _direct_stream_params(chat))
 
@@ -293,7 +288,7 @@ class OpenAIProvider(Provider):
         """The first method of METHODS the endpoint accepts. Once one has worked for this
         endpoint and model, calls go straight to it, and its failures are the endpoint's
         (retried by the gateway) unless it is refused outright with a 4xx."""
-        endpoint = (settings.OPENAI_BASE_URL, request.model)
+        endpoint = (_connection(request)[0], request.model)
         known = _methods.get(endpoint)
         if known is not None:
             try:
@@ -378,11 +373,22 @@ class OpenAIProvider(Provider):
     def count_messages(self, model: str, messages: list[dict[str, str]]) -> int:
         vocab = smollm2_tokenizer(model)
         if vocab is not None:
-            from llm.providers.local import chatml
-
             return len(vocab.tokenize(chatml(messages).encode(), add_bos=False, special=True))
         per_message = sum(self.count_text(model, m.get("content") or "") for m in messages)
         return per_message + TOKENS_PER_MESSAGE * len(messages) + TOKENS_REPLY_PRIMER
+
+
+def _connection(request: ProviderRequest) -> tuple[str, str]:
+    """(base URL, key) of the request's endpoint: one connected in the admin, else the
+    deployment's."""
+    if request.base_url:
+        return request.base_url, request.api_key
+    return settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY
+
+
+def structured_method(base_url: str, model: str) -> str | None:
+    """The structured-output method that worked for this endpoint and model, if any."""
+    return _methods.get((base_url, model))
 
 
 def _length_limit(base_url: str, max_tokens: int) -> dict[str, Any]:

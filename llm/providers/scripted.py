@@ -20,6 +20,7 @@ from django.conf import settings
 from llm import errors
 from llm.providers.base import Provider
 from llm.results import ProviderRequest, ProviderResult, Usage
+from llm.schemas import example_for
 from llm.tokens import estimate_messages, estimate_tokens
 
 ERRORS: dict[str, type[errors.LLMError]] = {
@@ -56,12 +57,13 @@ class ScriptedReply:
 
 @dataclass(frozen=True)
 class ScriptedCall:
-    """What the gateway sent: the profile name and the exact messages."""
+    """What the gateway sent: the profile name, the exact messages, the temperature."""
 
     profile: str
     messages: list[dict[str, str]]
     model: str
     json_schema: dict[str, Any] | None = None
+    temperature: float | None = None
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -106,6 +108,7 @@ class Script:
                     messages=[dict(m) for m in request.messages],
                     model=request.model,
                     json_schema=request.json_schema,
+                    temperature=request.temperature,
                 )
             )
             return self._replies.popleft() if self._replies else self.default
@@ -133,8 +136,6 @@ SCRIPT = Script()
 
 def default_text(request: ProviderRequest) -> str:
     if request.json_schema is not None:
-        from llm.schemas import example_for
-
         return json.dumps(example_for(request.json_schema))
     last_user = next((m["content"] for m in reversed(request.messages) if m["role"] == "user"), "")
     return f"Scripted reply to: {last_user}"

@@ -190,10 +190,14 @@ class _Handler(BaseHTTPRequestHandler):
     def stub(self) -> OpenAIStub:
         return self.server.stub  # type: ignore[attr-defined]
 
-    def _authorised(self) -> bool:
+    def _authorised(self, counting: dict[str, Any] | None = None) -> bool:
+        """Whether the key is right; else a 401, with the refused body (`counting`) counted
+        before the answer goes out, so a test that reads the count after its call sees it."""
         expected = self.stub.api_key
         if expected is None or self.headers.get("Authorization") == f"Bearer {expected}":
             return True
+        if counting is not None:
+            self.stub.requests.append(counting)
         self._json(401, {"error": {"message": "invalid api key", "type": "invalid_api_key"}})
         return False
 
@@ -216,8 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
                 400, {"error": {"message": "invalid JSON body", "type": "invalid_request_error"}}
             )
             return
-        if not self._authorised():
-            self.stub.requests.append(body)  # refused, but counted
+        if not self._authorised(counting=body):
             return
         if self.path.rstrip("/") == "/v1/embeddings":
             self._embeddings(body)

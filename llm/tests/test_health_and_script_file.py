@@ -8,7 +8,7 @@ import socket
 from rest_framework.test import APIRequestFactory
 
 import llm
-from config.api import exception_handler
+from core.api import exception_handler
 from llm import errors
 from llm.health import probe_cache_clear, provider_status
 

@@ -5,16 +5,9 @@ This server is what the stub imitates: it refuses json_schema with a 500, honour
 `max_tokens`, sends no usage in streams and names its one model by the GGUF's path.
 """
 
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Literal
 
-import httpx
 import pytest
 from pydantic import BaseModel
 
@@ -24,77 +17,9 @@ from llm.health import probe_cache_clear, provider_status
 from llm.models import LLMCall, TaskProfile
 from llm.providers import openai as openai_provider
 from llm.providers.local import model_path
+from llm.testing.fixtures import LlamaServer
 
 pytestmark = pytest.mark.llama_server
-
-ROOT = Path(__file__).resolve().parents[2]
-START_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LlamaServer:
-    """`python -m llama_cpp.server` (through llm.testing.llama_server) in a subprocess."""
-
-    def __init__(self, log: Path) -> None:
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self.log = log
-        self._process: subprocess.Popen | None = None
-
-    def start(self) -> "LlamaServer":
-        command = [
-            sys.executable,
-            "-m",
-            "llm.testing.llama_server",
-            "--model",
-            str(model_path()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--n_ctx",
-            "2048",
-            "--n_threads",
-            "2",
-        ]
-        with self.log.open("wb") as out:
-            self._process = subprocess.Popen(  # noqa: S603
-                command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + START_SECONDS
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited:\n{self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/models", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        pytest.fail(f"llama_cpp.server did not answer:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self._process is None or self._process.poll() is not None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-
-
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory) -> Iterator[LlamaServer]:
-    server = LlamaServer(tmp_path_factory.mktemp("llama") / "server.log").start()
-    yield server
-    server.stop()
 
 
 def _point_at(settings, base_url: str) -> None:

@@ -8,8 +8,8 @@ import logging
 import pytest
 from django.test import Client, RequestFactory
 
-from config.error_views import server_error
 from conftest import PASSWORD
+from core.error_views import server_error
 
 pytestmark = pytest.mark.django_db
 

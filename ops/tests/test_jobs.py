@@ -4,14 +4,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from ops import jobs
+from core import jobs
 from ops.testing import drain_queue, wait_for
 from ops.tests import sample_jobs
-from ops.tests.sample_jobs import CHANGES, SampleJob
+from ops.tests.sample_jobs import CHANGES, SampleJob, queued
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,22 +19,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def sample_jobs_table(settings):
     settings.JOB_RETRY_BASE_SECONDS = 0
-    with connection.schema_editor() as editor:
-        editor.create_model(SampleJob)
-    sample_jobs.register()
-    sample_jobs.BEHAVIOUR.clear()
-    CHANGES.clear()
-    yield
-    jobs.unregister(SampleJob)
-    with connection.schema_editor() as editor:
-        editor.delete_model(SampleJob)
-
-
-def queued(note: str = "ok") -> SampleJob:
-    with transaction.atomic():
-        job = SampleJob.objects.create(note=note)
-        jobs.enqueue(job)
-    return job
+    with sample_jobs.sample_jobs_table():
+        yield
 
 
 def later(seconds: float):
@@ -84,13 +70,13 @@ def test_an_expected_failure_is_retried_with_a_warning_then_failed_with_its_reas
     sample_jobs.BEHAVIOUR["invalid"] = invalid
     job = queued("invalid")
 
-    with caplog.at_level("WARNING", logger="ops.jobs"):
+    with caplog.at_level("WARNING", logger="core.jobs"):
         drain_queue()
 
     job.refresh_from_db()
     assert (job.status, job.attempts, job.runs) == ("failed", 2, 2)
     assert job.error == "the output did not match its schema (after 2 attempts)"
-    warnings = [r for r in caplog.records if r.name == "ops.jobs"]
+    warnings = [r for r in caplog.records if r.name == "core.jobs"]
     assert [r.levelname for r in warnings] == ["WARNING", "WARNING"]
     assert all(r.exc_info is None for r in warnings)  # expected: no traceback
     assert "attempt 1 of 2" in warnings[0].getMessage()
@@ -133,7 +119,9 @@ def test_a_failed_job_can_be_retried_with_fresh_attempts():
     drain_queue()
 
     job.refresh_from_db()
-    assert (job.status, job.attempts, job.error) == ("done", 1, "")
+    # The count moves on (it fences each attempt's writes); this round used one attempt.
+    assert (job.status, job.error) == ("done", "")
+    assert job.attempts > 1 and jobs.kind_of(SampleJob).attempts_used(job.attempts) == 1
     assert not jobs.retry(job)  # a done job is not retried
 
 
@@ -153,7 +141,7 @@ def test_a_running_job_sees_its_cancel_through_the_heartbeat(settings, worker):
     seen = threading.Event()
 
     def work_until_lost(job):
-        wait_for(lambda: jobs.lost(job), timeout=5, what="the cancel")
+        wait_for(lambda: jobs.lost(job), timeout=40, what="the cancel")
         seen.set()
 
     sample_jobs.BEHAVIOUR["long"] = work_until_lost
@@ -162,17 +150,35 @@ def test_a_running_job_sees_its_cancel_through_the_heartbeat(settings, worker):
 
     jobs.cancel(job)
 
-    assert seen.wait(5)
+    assert seen.wait(45)  # the next beat sees it; on a busy machine beats come late
     job.refresh_from_db()
     assert job.status == "cancelled"  # the finished work did not overwrite the cancel
+
+
+def test_a_short_heartbeat_is_not_held_up_by_a_long_sleep_begun_before_it(settings, worker):
+    settings.JOB_HEARTBEAT_SECONDS = 60
+    first = queued()
+    wait_for(lambda: SampleJob.objects.filter(pk=first.pk, status="done").exists())
+    # The heartbeat thread now sleeps for a minute; a job that beats often joins.
+    settings.JOB_HEARTBEAT_SECONDS = 0.02
+    release = threading.Event()
+    sample_jobs.BEHAVIOUR["slow"] = lambda job: release.wait(60)
+    job = queued("slow")
+    wait_for(lambda: SampleJob.objects.get(pk=job.pk).heartbeat_at is not None, what="a beat")
+    beat = SampleJob.objects.get(pk=job.pk).heartbeat_at
+
+    wait_for(lambda: SampleJob.objects.get(pk=job.pk).heartbeat_at > beat, 10, "the next beat")
+    release.set()
 
 
 def test_the_heartbeat_stays_fresh_while_a_job_runs(settings, worker):
     settings.JOB_HEARTBEAT_SECONDS = 0.02
     release = threading.Event()
-    sample_jobs.BEHAVIOUR["slow"] = lambda job: release.wait(5)
+    sample_jobs.BEHAVIOUR["slow"] = lambda job: release.wait(60)
     job = queued("slow")
     wait_for(lambda: SampleJob.objects.filter(pk=job.pk, status="running").exists())
+    # On a busy machine the claim can be seen before the first beat is written.
+    wait_for(lambda: SampleJob.objects.get(pk=job.pk).heartbeat_at is not None, what="a beat")
     first = SampleJob.objects.get(pk=job.pk).heartbeat_at
 
     wait_for(lambda: SampleJob.objects.get(pk=job.pk).heartbeat_at > first, what="a beat")
@@ -250,3 +256,41 @@ def test_two_sweepers_racing_requeue_once(settings):
         thread.join()
 
     assert sum(r.get("requeued", 0) for r in results) == 1
+
+
+def test_cancel_then_retry_leaves_the_superseded_attempt_nothing_to_write(worker, settings):
+    """The race outside clients ran: cancel a running job and retry it at once. The
+    first attempt is still working; the retry's attempt must be the only one whose
+    writes land, and the first learns it is superseded at its next write."""
+    settings.JOB_HEARTBEAT_SECONDS = 60  # no heartbeat tells the first attempt in time
+    started, second_running, first_wrote = threading.Event(), threading.Event(), threading.Event()
+    stale_writes = []
+
+    def both_at_once(job):
+        if job.runs == 0:  # as claimed, before this run counted itself
+            started.set()
+            second_running.wait(20)
+            stale_writes.append(SampleJob.objects.filter(jobs.mine(job)).update(note="stale"))
+            first_wrote.set()
+        else:
+            second_running.set()
+            first_wrote.wait(20)
+
+    sample_jobs.BEHAVIOUR["slow"] = both_at_once
+    job = queued("slow")
+    assert started.wait(60)  # the worker warms its models first
+    first = SampleJob.objects.get(pk=job.pk)
+
+    assert jobs.cancel(first)
+    assert jobs.retry(first)
+    wait_for(lambda: SampleJob.objects.get(pk=job.pk).status == "done", 30, what="the retry")
+
+    job.refresh_from_db()
+    assert stale_writes == [0]
+    assert (job.status, job.note, job.runs) == ("done", "slow", 2)
+    assert job.attempts > first.attempts
+    kind = jobs.kind_of(SampleJob)
+    assert kind.attempts_used(job.attempts) == 1
+    # The first attempt's finish found the row no longer its own: one "done", no second.
+    wait_for(lambda: (job.pk, "done") in CHANGES, what="the retry's change")
+    assert CHANGES.count((job.pk, "done")) == 1

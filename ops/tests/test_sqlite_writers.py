@@ -1,9 +1,14 @@
 """The SQLite backend queues one process's writers on a lock (ops/sqlite/base.py)."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -94,3 +99,30 @@ def test_a_lock_held_too_long_is_waited_for_no_longer_than_the_busy_timeout():
 
     assert 0.2 <= waited < 2
     assert WorkerHeartbeat.objects.filter(worker_id="after the timeout").exists()
+
+
+def test_a_sqlite_database_url_gets_the_same_turn_taking_as_the_default(tmp_path):
+    """A worker given DATABASE_URL=sqlite:///… (as ops.testing.worker_process does) writes
+    to the file beside the web process: without WAL, IMMEDIATE transactions and the busy
+    timeout its writes failed at once with "database is locked"."""
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, json; django.setup(); from django.conf import settings; "
+            "db = settings.DATABASES['default']; "
+            "print(json.dumps([db['ENGINE'], db['OPTIONS']['transaction_mode'], str(db['NAME'])]))",
+        ],
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/other.sqlite3",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+    engine, mode, name = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert (engine, mode, name) == ("ops.sqlite", "IMMEDIATE", f"{tmp_path}/other.sqlite3")

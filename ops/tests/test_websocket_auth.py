@@ -10,9 +10,9 @@ from django.test import override_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from uvicorn.protocols.utils import ClientDisconnected
 
-from config.websocket import origin_allowed
 from conftest import make_learner
-from ops.consumers import UserEventsConsumer
+from core.consumers import UserEventsConsumer
+from core.websocket import origin_allowed
 from ops.socket_testing import communicator as socket_to
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -119,6 +119,6 @@ def test_warm_ups_run_before_the_first_task_and_one_that_fails_does_not_stop_the
 
 def test_the_configured_warm_ups_load_without_error(settings):
     # A worker only logs a failing warm-up, so a broken one would go unnoticed there.
-    assert "analysis.annotate.warm" in settings.WORKER_WARMUPS
+    assert "analysis.core.annotate.warm" in settings.WORKER_WARMUPS
     for path in settings.WORKER_WARMUPS:
         import_string(path)()

@@ -1,9 +1,13 @@
 /* Analysis in the page: mistakes marked inline in the chat, live updates of "My mistakes".
  *
  * The chat page loads the conversation's analysis from the API, then listens on the
- * learner's own event socket (/ws/events/) for `analysis.batch_completed` and marks the
- * errors of each analysed learner message: the span in a <mark> the keyboard can reach,
- * with the correction and explanation in a tooltip shown on hover and on focus. The
+ * learner's own event socket (/ws/events/) for `analysis.message_checked` (the model-free
+ * pass, within a second of sending) and `analysis.batch_completed` (the model's pass,
+ * which replaces it) and marks the mistakes of each learner message: the span in a <mark>
+ * the keyboard can reach, with the correction, the grammar note and the model's own
+ * explanation ("More"), where one passed its checks, in a tooltip shown on hover and on
+ * focus. A message with nothing marked says "No clear mistakes found": the checks are
+ * built to be sure of what they mark, not to vouch for what they leave alone. The
  * "My mistakes" pages refresh their content when a clustering run completes.
  * No inline script: everything is read from data attributes.
  */
@@ -13,39 +17,6 @@
   const chat = document.getElementById("chat");
   const mistakes = document.getElementById("mistakes");
   if (!chat && !mistakes) return;
-
-  // --- The event socket, reconnected with backoff -------------------------------------
-
-  function listen(onEvent) {
-    let attempt = 0;
-    let stopped = false;
-    function open() {
-      if (stopped) return;
-      const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-      let socket;
-      try {
-        socket = new WebSocket(scheme + window.location.host + "/ws/events/");
-      } catch (err) {
-        return retry();
-      }
-      socket.onopen = () => { attempt = 0; };
-      socket.onmessage = (event) => {
-        let data;
-        try { data = JSON.parse(event.data); } catch (err) { return; }
-        if (data && typeof data.type === "string" && data.type.startsWith("analysis.")) onEvent(data);
-      };
-      socket.onclose = (event) => {
-        if (event.code === 4401) return; // signed out: nothing to listen to
-        retry();
-      };
-    }
-    function retry() {
-      attempt += 1;
-      window.setTimeout(open, Math.min(30000, 500 * 2 ** Math.min(attempt, 6)));
-    }
-    window.addEventListener("pagehide", () => { stopped = true; });
-    open();
-  }
 
   // --- Inline marks in the chat -------------------------------------------------------
 
@@ -87,10 +58,24 @@
     const tip = el("span", "analysis-tip");
     tip.id = tipId;
     tip.setAttribute("role", "tooltip");
-    tip.append(el("strong", "", hint), document.createTextNode(error.explanation || ""));
+    tip.append(el("strong", "", hint));
+    const note = error.note;
+    if (note) {
+      tip.append(el("span", "analysis-note-title", plain(note.title)));
+      tip.append(el("span", "analysis-note-pattern", plain(note.pattern)));
+      tip.append(el("span", "analysis-note-rule", plain(note.rule)));
+    } else if (error.explanation) {
+      tip.append(el("span", "analysis-note-rule", error.explanation));
+    }
+    if (error.more) tip.append(el("span", "analysis-more", "More: " + error.more));
     if (error.confidence === "low") tip.append(el("em", "", " (less certain)"));
     wrap.append(mark, tip);
     return wrap;
+  }
+
+  /* Notes mark the English words they quote with *asterisks*; the tooltip shows text. */
+  function plain(text) {
+    return (text || "").replace(/\*/g, "");
   }
 
   function summary(utterance) {
@@ -98,13 +83,16 @@
     const node = el("p", "analysis-summary" + (count ? "" : " is-clean"));
     node.textContent = count
       ? count + (count === 1 ? " mistake" : " mistakes") + " marked: hover or focus the marked words"
-      : "No mistakes found";
+      : "No clear mistakes found";
     return node;
   }
 
   function applyTo(li, utterance) {
     const body = li.querySelector(".message-body");
-    if (!body || body.querySelector(".analysis-text")) return;
+    if (!body) return;
+    // Each analysis once; a newer one (the model's pass) replaces the quick one.
+    if (li.dataset.analysisId === String(utterance.id) && body.querySelector(".analysis-text")) return;
+    li.dataset.analysisId = String(utterance.id);
     // The message as written, with its marks, instead of the Markdown rendering.
     body.replaceChildren(markedText(utterance));
     const footer = li.querySelector(".message-footer");
@@ -154,9 +142,10 @@
         .then((data) => { if (data) learn(data.utterances); })
         .catch(() => {});
     }
-    listen((event) => {
+    window.CoachEvents.listen("analysis.", (event) => {
       if (event.conversation_id !== conversationId) return;
       if (event.type === "analysis.batch_completed") learn(event.utterances);
+      else if (event.type === "analysis.message_checked") learn([event.utterance]);
       else if (event.type === "analysis.clustering_completed") noteClusters();
     });
   }
@@ -165,7 +154,7 @@
 
   if (mistakes) {
     const conversationId = Number(mistakes.dataset.conversationId || 0);
-    listen((event) => {
+    window.CoachEvents.listen("analysis.", (event) => {
       if (event.type !== "analysis.clustering_completed") return;
       if (conversationId && event.conversation_id !== conversationId) return;
       fetch(window.location.href, { credentials: "same-origin" })

@@ -54,6 +54,9 @@
   /* ---- State: messages by seq ------------------------------------------------------ */
 
   const held = new Map(); // seq -> message object (plus client-side bookkeeping)
+  // seq of a shown reply -> {list: its versions oldest first, index: the one shown}, once
+  // the learner browses its earlier versions (a regenerate keeps them).
+  const browsing = new Map();
   const conversation = Object.assign({}, initial.conversation);
 
   function isFinal(m) { return FINAL.has(m.status); }
@@ -163,12 +166,7 @@
     window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "auto" });
   }
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const el = Coach.el;
 
   function elementFor(seq) { return ui.list.querySelector('li[data-seq="' + seq + '"]'); }
 
@@ -206,29 +204,68 @@
     bubble.append(el("p", "message-error"));
     const footer = el("footer", "message-footer");
     footer.append(el("span", "badge"), el("span", "message-note"), el("span", "message-meta"));
-    const retry = el("button", "link-button", "Try again");
-    retry.type = "button";
-    retry.dataset.action = "retry";
-    const regenerate = el("button", "link-button", "Regenerate");
-    regenerate.type = "button";
-    regenerate.dataset.action = "regenerate";
-    footer.append(retry, regenerate);
+    footer.append(
+      versionControls(),
+      Coach.actionButton("Try again", "retry"),
+      Coach.actionButton("Regenerate", "regenerate"),
+    );
     bubble.append(footer);
     li.append(bubble);
     return li;
   }
 
-  function renderMessage(m) {
-    let li = elementFor(m.seq);
-    if (m.superseded) {
+  /* "‹ 2/3 ›" on a reply that was regenerated: browse its earlier versions. */
+  function versionControls() {
+    const box = el("span", "message-versions");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Versions of this reply");
+    const prev = el("button", "link-button", "‹");
+    prev.type = "button";
+    prev.dataset.action = "version-prev";
+    prev.setAttribute("aria-label", "Earlier version");
+    const next = el("button", "link-button", "›");
+    next.type = "button";
+    next.dataset.action = "version-next";
+    next.setAttribute("aria-label", "Later version");
+    box.append(prev, el("span", "version-count"), next);
+    box.hidden = true;
+    return box;
+  }
+
+  /* The version of `m` the learner is looking at: `m` itself unless browsing back. */
+  function shownVersion(m) {
+    const state = browsing.get(m.seq);
+    if (!state || state.index >= state.list.length - 1) return m;
+    return state.list[state.index];
+  }
+
+  function renderVersions(m, li) {
+    const box = li.querySelector(".message-versions");
+    if (!box) return;
+    const count = m.role === "assistant" && isFinal(m) ? m.version || 1 : 1;
+    box.hidden = count < 2;
+    if (box.hidden) return;
+    const state = browsing.get(m.seq);
+    const number = state && state.index < state.list.length - 1 ? state.list[state.index].version : count;
+    box.querySelector(".version-count").textContent = number + "/" + count;
+    box.querySelector('[data-action="version-prev"]').disabled = number <= 1;
+    box.querySelector('[data-action="version-next"]').disabled = number >= count;
+  }
+
+  function renderMessage(current) {
+    let li = elementFor(current.seq);
+    if (current.superseded) {
       if (li) li.remove();
       return;
     }
     if (!li) {
-      li = buildMessage(m);
-      insertInOrder(li, m.seq);
+      li = buildMessage(current);
+      insertInOrder(li, current.seq);
     }
-    li.className = "message is-" + m.role + " is-" + m.status;
+    const m = shownVersion(current);
+    li.className = "message is-" + current.role + " is-" + m.status;
+    li.classList.toggle("is-earlier-version", m !== current);
+    renderVersions(current, li);
     renderBody(m, li);
 
     const label = TASK_LABELS[m.task_type];
@@ -243,7 +280,7 @@
     error.hidden = !error.textContent;
 
     const note = li.querySelector(".message-note");
-    note.textContent = m.status === "cancelled" ? "Stopped" : "";
+    note.textContent = m !== current ? "Earlier version" : m.status === "cancelled" ? "Stopped" : "";
     note.hidden = !note.textContent;
 
     const meta = li.querySelector(".message-meta");
@@ -266,7 +303,11 @@
     for (const c of citations) {
       const item = el("li", c.deleted ? "is-deleted" : "");
       const where = "[" + c.n + "] " + c.title + (c.page ? ", page " + c.page : "") + (c.section ? ", " + c.section : "");
-      if (c.deleted || typeof c.url !== "string" || !c.url.startsWith("/documents/")) {
+      if (c.kind === "note") {
+        // A grammar note of the built-in library: no document to link to.
+        item.append(el("span", "", "[" + c.n + "] " + c.title), document.createTextNode(" "),
+          el("em", "", "(" + (c.section || "grammar notes") + ")"));
+      } else if (c.deleted || typeof c.url !== "string" || !c.url.startsWith("/documents/")) {
         item.append(el("span", "", "[" + c.n + "] " + c.title), document.createTextNode(" "),
           el("em", "", "(document deleted)"));
       } else {
@@ -597,6 +638,32 @@
     }
   }
 
+  /* Steps through the versions of a reply, fetching them on the first step. */
+  async function browseVersion(button, step) {
+    const li = button.closest("li[data-seq]");
+    const m = li && held.get(Number(li.dataset.seq));
+    if (!m) return;
+    let state = browsing.get(m.seq);
+    if (!state || state.list.length < (m.version || 1)) {
+      button.disabled = true;
+      try {
+        const data = await Coach.api("GET", API + "messages/" + m.seq + "/versions/");
+        state = { list: data.versions, index: data.versions.length - 1 };
+        browsing.set(m.seq, state);
+      } catch (err) {
+        toast(err.message);
+        return;
+      } finally {
+        button.disabled = false;
+      }
+    }
+    state.index = Math.min(Math.max(state.index + step, 0), state.list.length - 1);
+    renderMessage(m);
+    updateControls();
+    const shown = shownVersion(m);
+    announce("Version " + (shown.version || state.index + 1) + " of " + (m.version || state.list.length));
+  }
+
   async function regenerate(button) {
     button.disabled = true;
     const sentAt = Date.now();
@@ -735,7 +802,10 @@
   ui.deleteButton.addEventListener("click", deleteConversation);
   ui.list.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
-    if (button) regenerate(button);
+    if (!button) return;
+    if (button.dataset.action === "version-prev") browseVersion(button, -1);
+    else if (button.dataset.action === "version-next") browseVersion(button, 1);
+    else regenerate(button);
   });
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape" || event.defaultPrevented || ui.dialog.open) return;

@@ -107,6 +107,22 @@
     return relative.format(Math.round(seconds / 60), "minute");
   }
 
+  /* An element with its class and text (set as text, never parsed as markup). */
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /* A link-styled button whose click the page handles by its data-action. */
+  function actionButton(text, action, className) {
+    const button = el("button", className || "link-button", text);
+    button.type = "button";
+    button.dataset.action = action;
+    return button;
+  }
+
   /* Keeps every <time data-relative> current; the server already wrote a readable value. */
   function refreshTimes(scope) {
     for (const el of (scope || document).querySelectorAll("time[data-relative]")) {
@@ -201,5 +217,7 @@
     composer: composer,
     relativeTime: relativeTime,
     refreshTimes: refreshTimes,
+    el: el,
+    actionButton: actionButton,
   };
 })();

@@ -11,12 +11,7 @@
   const RUNNING = new Set(["queued", "running"]);
   const RETRYABLE = new Set(["failed", "cancelled"]);
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const el = Coach.el;
 
   function itemFor(id) { return document.querySelector('.document-item[data-document-id="' + id + '"]'); }
 
@@ -45,17 +40,13 @@
     const label = el("span", "ingestion-label");
     label.dataset.role = "label";
     label.setAttribute("role", "status");
-    const cancel = el("button", "link-button", "Cancel");
-    cancel.type = "button";
-    cancel.dataset.action = "cancel";
-    const retry = el("button", "link-button", "Try again");
-    retry.type = "button";
-    retry.dataset.action = "retry";
-    ingestion.append(bar, label, cancel, retry);
-    const remove = el("button", "link-button danger", "Delete");
-    remove.type = "button";
-    remove.dataset.action = "delete";
-    li.append(link, remove, meta, ingestion);
+    ingestion.append(
+      bar,
+      label,
+      Coach.actionButton("Cancel", "cancel"),
+      Coach.actionButton("Try again", "retry"),
+    );
+    li.append(link, Coach.actionButton("Delete", "delete", "link-button danger"), meta, ingestion);
     return li;
   }
 
@@ -178,8 +169,6 @@
 
   /* ---- Live progress ----------------------------------------------------------------- */
 
-  let attempt = 0;
-
   async function refreshAll() {
     // Events are at most once: after (re)connecting, the API tells the truth.
     const running = Array.from(document.querySelectorAll(".document-item"))
@@ -189,28 +178,14 @@
     }
   }
 
-  function connect() {
-    const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    const socket = new WebSocket(scheme + window.location.host + "/ws/events/");
-    socket.onopen = () => { attempt = 0; refreshAll(); };
-    socket.onmessage = (event) => {
-      let frame;
-      try { frame = JSON.parse(event.data); } catch (err) { return; }
-      if (typeof frame.type !== "string" || !frame.type.startsWith("document.")) return;
-      showIngestion(frame.document_id, frame.ingestion);
-      if (frame.type !== "document.ready") return;
-      if (document.getElementById("document")) {
-        window.location.reload(); // the passages are ready to show
-      } else {
-        Coach.api("GET", apiRoot + frame.document_id + "/").then(addOrUpdate, () => {});
-      }
-    };
-    socket.onclose = (event) => {
-      if (event.code === 4401) return;
-      attempt += 1;
-      const delay = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-      window.setTimeout(connect, delay);
-    };
+  function onEvent(frame) {
+    showIngestion(frame.document_id, frame.ingestion);
+    if (frame.type !== "document.ready") return;
+    if (document.getElementById("document")) {
+      window.location.reload(); // the passages are ready to show
+    } else {
+      Coach.api("GET", apiRoot + frame.document_id + "/").then(addOrUpdate, () => {});
+    }
   }
 
   const initial = document.getElementById("documents-data");
@@ -218,5 +193,5 @@
     const data = JSON.parse(initial.textContent);
     for (const doc of Array.isArray(data) ? data : [data]) showIngestion(doc.id, doc.ingestion);
   }
-  connect();
+  window.CoachEvents.listen("document.", onEvent, { onOpen: refreshAll });
 })();

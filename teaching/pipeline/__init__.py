@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-import llm
-from ops import jobs
+from core import jobs
 from teaching import events
 from teaching.models import Stage, TeachingRun
+from teaching.pipeline.common import attempt
 from teaching.pipeline.filter import filter_sentences
 from teaching.pipeline.focus import select_focuses
 from teaching.pipeline.generate import generate_modules
@@ -28,22 +28,25 @@ ORDER = [name for name, _ in STAGES]
 
 
 def advance(run: TeachingRun) -> None:
-    """The job's work: run the stages from the one the run is in to the end."""
+    """The job's work: run the stages from the one the run is in to the end. Each stage
+    and each write checks that the run is still this attempt's (a cancel and a retry may
+    have handed it to another), so a superseded attempt stops and stores nothing."""
     start = ORDER.index(run.stage) if run.stage in ORDER else 0
-    for name, stage in STAGES[start:]:
-        if jobs.lost(run):
-            return
-        _enter(run, name)
-        try:
+    with attempt(run):
+        for name, stage in STAGES[start:]:
+            if not _enter(run, name):
+                return
+            # A spent allowance ends the attempt here; the run waits for the allowance
+            # to renew and resumes at this stage (teaching.tasks, llm.allowance).
             stage(run.pk)
-        except llm.errors.QuotaExceeded as exc:
-            # Retrying today cannot help; the learner re-runs it tomorrow.
-            raise jobs.Failed(exc.user_message) from exc
-    if not jobs.lost(run):
         _enter(run, Stage.DONE)
 
 
-def _enter(run: TeachingRun, stage: str) -> None:
-    run.stage, run.updated_at = stage, timezone.now()
-    TeachingRun.objects.filter(pk=run.pk).update(stage=stage, updated_at=run.updated_at)
+def _enter(run: TeachingRun, stage: str) -> bool:
+    """Move this attempt's run to `stage`; False when the run is no longer its own."""
+    now = timezone.now()
+    if not TeachingRun.objects.filter(jobs.mine(run)).update(stage=stage, updated_at=now):
+        return False
+    run.stage, run.updated_at = stage, now
     events.run_updated_on_commit(run.pk)
+    return True

@@ -1,10 +1,14 @@
-"""What every stage needs to know about the learner."""
+"""What every stage needs to know: the learner, and whether its run is still its own."""
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
 
 from accounts.models import Language
+from core import jobs
 
 
 @dataclass(frozen=True)
@@ -38,11 +42,27 @@ def language_name(code: str) -> str:
         return code
 
 
-def stopped(run) -> bool:
-    """Whether a stage should stop: the run stopped being ours (cancelled, or given up
-    by the sweeper). A stage called outside a job (a staff action, a test) never stops."""
-    from ops import jobs
+# The claimed row of the attempt running the stages (set by `advance`): stages load their
+# run by id, which tells the row's current attempt, not the one they work for.
+_attempt: contextvars.ContextVar = contextvars.ContextVar("teaching_attempt", default=None)
 
-    if run.status == jobs.JobStatus.CANCELLED:
-        return True
-    return run.status == jobs.JobStatus.RUNNING and jobs.lost(run)
+
+@contextlib.contextmanager
+def attempt(run) -> Iterator[None]:
+    token = _attempt.set(run)
+    try:
+        yield
+    finally:
+        _attempt.reset(token)
+
+
+def stopped(run) -> bool:
+    """Whether a stage should stop: the run stopped being this attempt's (cancelled,
+    given up by the sweeper, or queued again by a retry), asked of the database. Inside
+    the transaction that stores a stage's output it also holds off a cancel or retry until
+    the output is committed. A stage called outside a job (a staff action, a test) never
+    stops unless its run was cancelled."""
+    claimed = _attempt.get()
+    if claimed is not None and claimed.pk == run.pk:
+        return not jobs.still_mine(claimed)
+    return run.status == jobs.JobStatus.CANCELLED

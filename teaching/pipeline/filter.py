@@ -1,10 +1,11 @@
 """Stage 1: the run's analysed sentences, filtered and split by language into ranked
-mistake groups (teaching.filtering does the work; this loads and stores)."""
+mistake groups (teaching.core.filtering does the work; this loads and stores)."""
 
 from django.conf import settings
 
-from teaching import language, sources
-from teaching.filtering import Thresholds, filter_and_split, mistake_groups
+from teaching import sentences
+from teaching.core import language
+from teaching.core.filtering import Thresholds, filter_and_split, mistake_groups
 from teaching.models import TeachingRun
 from teaching.pipeline.common import Learner
 
@@ -25,7 +26,7 @@ def filter_sentences(run_id: int) -> None:
         return language.detect(text, among=among)
 
     split = filter_and_split(
-        sources.sentences_for(run),
+        sentences.sentences_for(run),
         native=learner.native,
         target=learner.target,
         detect=detect,

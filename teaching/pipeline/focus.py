@@ -1,15 +1,26 @@
-"""Stage 2: per language, the model picks the mistake groups worth a module, each with a
-one-line reason (the `focus_selection` profile). At most TEACHING_MAX_FOCUSES per run."""
+"""Stage 2: per language, the mistake groups worth a module, each with a one-line reason.
+At most TEACHING_MAX_FOCUSES per run.
+
+Groups whose lesson the builder makes (teaching.core.builder) are chosen without the
+model, in the filter's rank (count x priority), one per family first: the reason comes
+from the cluster (its size, the learner's own edit, the grammar note's title). A model
+call there would only delay the first lesson (tens of seconds on the built-in model) and
+choose no better. The `focus_selection` profile picks among the other groups, for the
+room that is left."""
 
 import logging
 
 from django.conf import settings
 
 import llm
+from analysis.core.annotate import ERRANT_LANGUAGES
+from analysis.models import ErrorCluster
+from grammar import notes as grammar
+from teaching.core.builder import BUILT_FAMILIES, plain
+from teaching.core.schemas import FocusSelection
 from teaching.models import Focus, TeachingRun
 from teaching.pipeline.common import Learner, language_name
 from teaching.prompting import guidance, user_prompt
-from teaching.schemas import FocusSelection
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +52,57 @@ def _by_language(groups: list[dict]) -> dict[str, list[dict]]:
 def _choose(
     run: TeachingRun, learner: Learner, language: str, groups: list[dict], room: int
 ) -> list[tuple[dict, str]]:
-    """(group, reason) pairs: the model's valid picks, or the top groups if it gave none."""
+    """(group, reason) pairs: the built ones first, then the rest in rank order. The model
+    chooses only where nothing is built: asked beside a built lesson it would hold that
+    lesson back for as long as it takes to answer."""
+    built = _built_first(groups, language)[:room]
+    if not built:
+        return _model_choice(run, learner, language, groups, room)
+    picks = [(group, built_reason(group, learner)) for group in built]
+    rest = [group for group in groups if group not in built]
+    return picks + [(group, FALLBACK_REASON) for group in rest[: room - len(picks)]]
+
+
+def buildable(group: dict, language: str) -> bool:
+    """Whether the builder makes this group's lesson: an English family it knows, with a
+    grammar note. It may still find too few verified items; generation then asks the model."""
+    return (
+        settings.TEACHING_BUILD_LESSONS
+        and language in ERRANT_LANGUAGES
+        and group["error_type"] in BUILT_FAMILIES
+        and group["error_type"] in grammar.library().by_family
+    )
+
+
+def _built_first(groups: list[dict], language: str) -> list[dict]:
+    """The buildable groups in rank order, one per family before a family's second."""
+    ours = [group for group in groups if buildable(group, language)]
+    first, families = [], set()
+    for group in ours:
+        if group["error_type"] not in families:
+            families.add(group["error_type"])
+            first.append(group)
+    return first + [group for group in ours if group not in first]
+
+
+def built_reason(group: dict, learner: Learner) -> str:
+    """Why this focus, from what is known: how often, the learner's own edit, the rule."""
+    language = learner.explanation_language(group["language"])
+    title = plain(grammar.family_note(group["error_type"], language).title)
+    count = group["count"]
+    times = "once" if count == 1 else "twice" if count == 2 else f"{count} times"
+    edit = next((e for e in group["examples"] if e.get("original") or e.get("correction")), None)
+    if edit is None:
+        return f"{title}: {times} in your messages."[:200]
+    wrong, right = edit.get("original") or "(no word)", edit.get("correction") or "(no word)"
+    such = f"such as \u201c{wrong}\u201d for \u201c{right}\u201d"
+    return f"{title}: {times} in your messages, {such}."[:200]
+
+
+def _model_choice(
+    run: TeachingRun, learner: Learner, language: str, groups: list[dict], room: int
+) -> list[tuple[dict, str]]:
+    """The model's valid picks, or the top groups if it gave none."""
     prompt = user_prompt(
         "focus_selection_user",
         language_name=language_name(language),
@@ -75,8 +136,6 @@ def _describe(number: int, group: dict) -> str:
 
 
 def _existing_cluster(cluster_id: int | None) -> int | None:
-    from analysis.models import ErrorCluster
-
     if cluster_id is None or not ErrorCluster.objects.filter(pk=cluster_id).exists():
         return None  # re-clustered since the filter stage ran
     return cluster_id

@@ -1,5 +1,6 @@
 """Stage 4: rule checks plus an LLM judge (the `module_validation` profile) decide each
 draft: `validated` or `rejected`, with a stored report of every check, score and reason.
+A built lesson is decided by its rule checks alone.
 A module is announced to the learner the moment it is validated."""
 
 import json
@@ -9,17 +10,23 @@ from django.db import transaction
 from django.utils import timezone
 
 import llm
-from teaching import events, rules
+from teaching import events
+from teaching.core import rules
+from teaching.core.schemas import JudgeVerdict, ModuleContent
 from teaching.models import (
     VISIBLE_STATUSES,
     Module,
+    ModuleSource,
     ModuleStatus,
     TeachingRun,
     ValidationReport,
 )
 from teaching.pipeline.common import Learner, language_name, stopped
 from teaching.prompting import user_prompt
-from teaching.schemas import JudgeVerdict, ModuleContent
+
+# A built lesson's items were each verified with ERRANT as they were built; its rule
+# checks decide, and the judge (a small model by default) is not asked.
+NOT_JUDGED = "Not asked: a lesson built from the learner's sentences, every item verified."
 
 
 def validate_modules(run_id: int) -> None:
@@ -31,25 +38,28 @@ def validate_modules(run_id: int) -> None:
         module_validate(module=module, run=run)
 
 
-def module_validate(*, module: Module, run: TeachingRun) -> ValidationReport:
+def module_validate(*, module: Module, run: TeachingRun) -> ValidationReport | None:
     learner = Learner.of(run.learner)
     if not module.content:
         checks = [rules.Check("schema", False, module.generation_error or "no lesson")]
         verdict, judge_error = None, ""
     else:
         content = ModuleContent.model_validate(module.content)
-        checks = _checks(module, content, learner)
-        verdict, judge_error = _judge(module, content, learner, run)
+        checks = rule_checks(module, content, learner)
+        verdict, judge_error = None, NOT_JUDGED
+        if module.source != ModuleSource.BUILT:
+            verdict, judge_error = _judge(module, content, learner, run)
     decision = rules.decide(
         checks,
         verdict.model_dump() if verdict else None,
         min_score=settings.TEACHING_JUDGE_MIN_SCORE,
         min_mean=settings.TEACHING_JUDGE_MIN_MEAN,
+        judged=module.source != ModuleSource.BUILT,
     )
-    return _store(module, checks, verdict, judge_error, decision)
+    return _store(run, module, checks, verdict, judge_error, decision)
 
 
-def _checks(module: Module, content: ModuleContent, learner: Learner) -> list[rules.Check]:
+def rule_checks(module: Module, content: ModuleContent, learner: Learner) -> list[rules.Check]:
     existing = set(
         Module.objects.filter(learner_id=module.learner_id, status__in=VISIBLE_STATUSES)
         .exclude(pk=module.pk)
@@ -90,14 +100,17 @@ def _judge(
 
 
 def _store(
+    run: TeachingRun,
     module: Module,
     checks: list[rules.Check],
     verdict: JudgeVerdict | None,
     judge_error: str,
     decision: rules.Decision,
-) -> ValidationReport:
+) -> ValidationReport | None:
     now = timezone.now()
     with transaction.atomic():
+        if stopped(run):
+            return None  # superseded while the judge ran: its verdict is not stored
         report = ValidationReport.objects.create(
             module=module,
             prompt_version=module.prompt_version,

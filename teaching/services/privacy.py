@@ -4,10 +4,14 @@ import json
 import logging
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
 
-from teaching.models import PurgeLog
+from teaching.models import CollectionItem, Focus, PurgeLog, TeachingRun
+from teaching.selectors import modules_visible_to
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +53,6 @@ def conversation_purge_raw(*, conversation) -> PurgeLog:
 def _trim_teaching_copies(conversation) -> None:
     """The teaching run kept the learner's sentences to write its modules; once purged,
     only the sentence a module quotes stays (in the module and its focus)."""
-    from teaching.models import Focus, TeachingRun
-
     TeachingRun.objects.filter(conversation=conversation).update(groups=[])
     for focus in Focus.objects.filter(run__conversation=conversation).select_related("module"):
         module = getattr(focus, "module", None)
@@ -59,6 +61,11 @@ def _trim_teaching_copies(conversation) -> None:
         if kept != focus.examples:
             focus.examples = kept
             focus.save(update_fields=["examples"])
+    # A review's items may come from any of the learner's sentences, this chat's too; the
+    # next review is built again from what is left.
+    CollectionItem.objects.filter(learner_id=conversation.owner_id).exclude(review={}).update(
+        review={}
+    )
 
 
 # -- Export and deletion -----------------------------------------------------------------
@@ -91,12 +98,6 @@ def _owner_paths(user_model) -> dict[str, str]:
 def learner_export(*, user) -> dict:
     """Everything of the learner's, as JSON-ready data, model by model. Lessons are the
     ones they can see (validated or approved), as everywhere else."""
-    from django.contrib.auth import get_user_model
-    from django.core import serializers
-    from django.utils import timezone
-
-    from teaching.selectors import modules_visible_to
-
     data: dict = {
         "exported_at": timezone.now().isoformat(),
         "user": {name: getattr(user, name) for name in USER_FIELDS},

@@ -1,6 +1,11 @@
-"""`{% due_today %}`: the learner's lessons due for review, for the home page."""
+"""`{% due_today %}`: the learner's lessons due for review, for the home page.
+`{{ due_at|next_review }}`: "now" or "in 3 days", never "in 0 minutes"."""
+
+from datetime import timedelta
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timeuntil
 
 from teaching import selectors
 
@@ -14,3 +19,10 @@ def due_today(context) -> dict:
     user = context["request"].user
     due = list(selectors.due_items(user)[: SHOWN + 1]) if user.is_authenticated else []
     return {"due": due[:SHOWN], "more": len(due) > SHOWN}
+
+
+@register.filter
+def next_review(due_at) -> str:
+    if due_at is None or due_at <= timezone.now() + timedelta(minutes=1):
+        return "now"
+    return f"in {timeuntil(due_at, depth=1)}"

@@ -1,6 +1,6 @@
 """Module contents the tests start from: one good module, and ways to break it."""
 
-from teaching.schemas import ModuleContent
+from teaching.core.schemas import ModuleContent
 
 
 def good_module(**changes) -> dict:

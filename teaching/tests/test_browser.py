@@ -51,7 +51,12 @@ SCRIPT = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    product = ProductServer(tmp_path_factory.mktemp("teaching"), script=SCRIPT)
+    # The model's path (judged, one rejected); built lessons are tested in test_runs.
+    product = ProductServer(
+        tmp_path_factory.mktemp("teaching"),
+        script=SCRIPT,
+        env={"TEACHING_BUILD_LESSONS": "false"},
+    )
     try:
         product.start()
         product.manage(
@@ -90,6 +95,28 @@ def shoot(page, name: str) -> None:
     print(f"Screenshot: {SHOTS / name}")
 
 
+def make_due(server) -> None:
+    server.manage(
+        "shell",
+        "-c",
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from teaching.models import CollectionItem\n"
+        "CollectionItem.objects.update(due_at=timezone.now() - timedelta(minutes=1))",
+    )
+
+
+def answer_all(problems) -> None:
+    """Every item answered right, whatever its kind and place."""
+    for index in range(problems.count()):
+        problem = problems.nth(index)
+        answer = problem.get_attribute("data-answer")
+        if problem.locator("input[type=radio]").count():
+            problem.locator(f'input[type=radio][value="{answer}"]').check()
+        else:
+            problem.locator("input[type=text]").fill(answer)
+
+
 def test_lessons_appear_live_are_practised_saved_and_come_back_due(server, browser):  # noqa: F811
     context, page = log_in(browser, server, USERNAME)
     errors: list[str] = []
@@ -115,11 +142,15 @@ def test_lessons_appear_live_are_practised_saved_and_come_back_due(server, brows
             " && !document.getElementById('run-progress').textContent.includes('more coming')",
             timeout=60_000,
         )
-        assert page.locator(".lesson-card").count() == 1  # the rejected one never shows
+        assert (
+            page.locator("#lesson-list .lesson-card").count() == 1
+        )  # the rejected one never shows
         shoot(page, "lessons.png")
 
         # Practise it: immediate feedback with the rationale, then a score.
-        page.get_by_role("link", name=re.compile("Talking about yesterday")).click()
+        page.locator("#lesson-list").get_by_role(
+            "link", name=re.compile("Talking about yesterday")
+        ).click()
         problems = page.locator(".problem")
         problems.nth(0).locator("input[type=radio]").nth(1).check()
         problems.nth(0).get_by_role("button", name="Check").click()
@@ -137,6 +168,9 @@ def test_lessons_appear_live_are_practised_saved_and_come_back_due(server, brows
         # Save it; it is in the collection, filterable, and can be practised from there.
         page.get_by_role("button", name="Save to my collection").click()
         assert page.get_by_text("Saved to your collection.").is_visible()
+        # The score just earned is its first review, so it is not due again at once.
+        saved = page.locator("#saved-note").inner_text()
+        assert "with your score of 2 of 3" in saved and "0 minutes" not in saved
         page.get_by_role("link", name="Collection").first.click()
         page.get_by_label("Mistake family").select_option(label="Verb tense")
         page.get_by_role("button", name="Filter").click()
@@ -147,30 +181,30 @@ def test_lessons_appear_live_are_practised_saved_and_come_back_due(server, brows
         assert page.get_by_text("Saved your notes.").is_visible()
         shoot(page, "collection.png")
 
-        # Due now (a new card): the home page lists it; a perfect review sends it later.
+        # Its review comes due: the home page lists it; a perfect review sends it later.
+        make_due(server)
         page.goto(server.url + "/")
         assert "Talking about yesterday" in page.locator(".due-today").inner_text()
         page.get_by_role("link", name="Start review").click()
+        # The review: its items in another order, the explanation held back until the end.
         problems = page.locator(".problem")
-        problems.nth(0).locator("input[type=radio]").nth(1).check()
-        problems.nth(1).get_by_label("Your answer").fill("went")
-        problems.nth(2).locator("input[value=has]").check()
+        assert problems.nth(0).get_attribute("data-kind") != "multiple_choice"
+        assert page.locator("#explanation").is_hidden()
+        assert "Talking about yesterday" not in page.locator("main").inner_text()
+        answer_all(problems)
         page.get_by_role("button", name="Finish and see my score").click()
         page.wait_for_selector("#score:not([hidden])")
-        assert "Next review:" in page.locator("#score").inner_text()
+        score = page.locator("#score").inner_text()
+        assert "Your score: 3 of 3." in score and "Next review:" in score
+        assert page.locator("#explanation").is_visible()
+        assert "Talking about yesterday" in page.locator("#explanation").inner_text()
+        shoot(page, "review.png")
         page.get_by_role("link", name="Next review →").click()
         assert page.get_by_text("All caught up").is_visible()
         assert "Talking about yesterday" in page.locator("main").inner_text()  # coming up
 
         # Time passes: it is due again, on the home page.
-        server.manage(
-            "shell",
-            "-c",
-            "from datetime import timedelta\n"
-            "from django.utils import timezone\n"
-            "from teaching.models import CollectionItem\n"
-            "CollectionItem.objects.update(due_at=timezone.now() - timedelta(minutes=1))",
-        )
+        make_due(server)
         page.goto(server.url + "/")
         assert "Talking about yesterday" in page.locator(".due-today").inner_text()
         shoot(page, "due-today.png")
@@ -185,5 +219,6 @@ def test_staff_read_the_rejected_module_in_the_admin(server, browser):  # noqa: 
         page.get_by_role("link", name="He has, she has").click()
         body = page.locator("#content-main").inner_text()
         assert "Problem 3 is ambiguous." in body and "correctness: 2/5" in body
+        assert page.get_by_label("Problem 1: key (the right answer)").input_value()
         shoot(page, "admin-rejected.png")
     context.close()

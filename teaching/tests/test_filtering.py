@@ -1,4 +1,4 @@
-from teaching.filtering import Mistake, Sentence, Thresholds, filter_and_split, mistake_groups
+from teaching.core.filtering import Mistake, Sentence, Thresholds, filter_and_split, mistake_groups
 
 
 def sentence(key, text, *mistakes, language="en", priority=3):

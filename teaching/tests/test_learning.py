@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from teaching import review
+from teaching.core import fsrs
 from teaching.models import CollectionItem, ModuleStatus, PracticeAttempt
 from teaching.services import learning
 from teaching.tests.helpers import module_row
@@ -14,7 +14,7 @@ RIGHT = ["went", "ate", "wrote"]
 
 
 def test_ratings_follow_the_practice_score():
-    assert [review.rating_for(c, 3).name for c in (3, 2, 1, 0)] == [
+    assert [fsrs.rating_for(c, 3).name for c in (3, 2, 1, 0)] == [
         "Good",
         "Hard",
         "Again",
@@ -24,9 +24,9 @@ def test_ratings_follow_the_practice_score():
 
 def test_fsrs_schedules_a_good_result_later_than_a_bad_one():
     now = timezone.now()
-    card = review.new_card(now)
-    _, good = review.review(card, review.rating_for(3, 3), now)
-    _, again = review.review(card, review.rating_for(0, 3), now)
+    card = fsrs.new_card(now)
+    _, good = fsrs.review(card, fsrs.rating_for(3, 3), now)
+    _, again = fsrs.review(card, fsrs.rating_for(0, 3), now)
     assert now < again < good
 
 
@@ -41,6 +41,7 @@ def test_practice_is_graded_stored_and_moves_a_saved_lessons_review(alice):
         "correct": False,
         "expected": "wrote",
         "rationale": "Two days ago is finished time: wrote.",
+        "feedback": [],
     }
     item.refresh_from_db()
     assert item.reviews == 1 and item.due_at > timezone.now() and item.card["state"] == 1
@@ -129,8 +130,9 @@ def test_collection_input_has_limits_with_clear_errors(alice, api, body, field):
 def test_practice_input_is_limited(alice, api):
     module = module_row(alice)
     url = f"/api/v1/modules/{module.pk}/practice/"
-    assert api.post(url, {"answers": ["a"] * 6}, format="json").status_code == 400
-    assert api.post(url, {"answers": ["a" * 201]}, format="json").status_code == 400
+    assert api.post(url, {"answers": ["a"] * 9}, format="json").status_code == 400
+    assert api.post(url, {"answers": ["a"] * 4}, format="json").status_code == 400  # 3 problems
+    assert api.post(url, {"answers": ["a" * 301]}, format="json").status_code == 400
     assert api.post(url, {"answers": RIGHT}, format="json").json()["score"] == 1.0
     assert PracticeAttempt.objects.count() == 1
 
@@ -144,3 +146,42 @@ def test_a_rejected_lesson_cannot_be_saved_or_practised(alice, api):
         ).status_code
         == 404
     )
+
+
+def test_saving_after_practising_keeps_the_score_just_earned(alice, client):
+    module = module_row(alice)
+    learning.practice_submit(learner=alice, module=module, answers=RIGHT)
+    item = learning.collection_save(learner=alice, module_id=module.pk)
+    # The all-right score is the card's first review: not due again at once, like a new card.
+    assert item.reviews == 1 and item.due_at > timezone.now() + timedelta(minutes=5)
+    assert item.attempts.get().correct == 3
+    client.force_login(alice)
+    page = client.get(f"/lessons/{module.pk}/").content.decode()
+    assert "In your collection, with your score of 3 of 3 · next review in " in page
+    assert "0 minutes" not in page
+
+
+def test_an_old_unsaved_score_is_not_counted_when_saving(alice):
+    module = module_row(alice)
+    attempt = learning.practice_submit(learner=alice, module=module, answers=RIGHT)
+    PracticeAttempt.objects.filter(pk=attempt.pk).update(
+        created_at=timezone.now() - learning.SCORE_KEPT_FOR - timedelta(minutes=1)
+    )
+    item = learning.collection_save(learner=alice, module_id=module.pk)
+    assert item.reviews == 0 and item.due_at <= timezone.now()
+
+
+def test_a_lesson_due_now_says_now_never_in_0_minutes(alice, client):
+    module = module_row(alice)
+    learning.collection_save(learner=alice, module_id=module.pk)
+    client.force_login(alice)
+    page = client.get(f"/lessons/{module.pk}/").content.decode()
+    assert "next review now." in page and "0 minutes" not in page
+
+
+def test_the_last_score_of_an_unsaved_lesson_is_shown_with_what_saving_does(alice, client):
+    module = module_row(alice)
+    learning.practice_submit(learner=alice, module=module, answers=["went", "x", "y"])
+    client.force_login(alice)
+    page = client.get(f"/lessons/{module.pk}/").content.decode()
+    assert "Your last score: 1 of 3. Save the lesson and it counts" in page

@@ -7,6 +7,7 @@ from conversations.models import Conversation
 from llm.models import LLMCall
 from teaching.models import CollectionItem, Module, ModuleStatus, PurgeLog
 from teaching.services import learning
+from teaching.services import review as reviews
 from teaching.services.privacy import conversation_purge_raw
 from teaching.tests.helpers import module_row
 
@@ -21,12 +22,14 @@ def chat(user, *, keep=True) -> Conversation:
 def test_purge_removes_raw_chat_keeps_lessons_and_is_safe_to_rerun(alice):
     conversation = chat(alice, keep=False)
     module = module_row(alice, conversation=conversation)
-    learning.collection_save(learner=alice, module_id=module.pk)
+    item = learning.collection_save(learner=alice, module_id=module.pk)
+    assert reviews.review_problems(item)  # a review's items quote the learner's sentences
     first = conversation_purge_raw(conversation=conversation)
     again = conversation_purge_raw(conversation=conversation)
     assert conversation.messages.count() == 0
     assert (first.messages_removed, again.messages_removed) == (2, 0)
     assert Module.objects.filter(pk=module.pk).exists() and CollectionItem.objects.exists()
+    assert CollectionItem.objects.get().review == {}
     assert PurgeLog.objects.filter(conversation_id_ref=conversation.pk).count() == 2
 
 

@@ -1,9 +1,9 @@
 import pytest
 from pydantic import ValidationError
 
-from teaching import rules
-from teaching.rules import module_key
-from teaching.schemas import ModuleContent
+from teaching.core import rules
+from teaching.core.rules import module_key
+from teaching.core.schemas import ModuleContent
 from teaching.tests.factories import content, good_module
 
 
@@ -29,7 +29,30 @@ def with_problem(index: int, **changes) -> ModuleContent:
 
 def test_a_good_module_passes_every_check():
     assert failing(content()) == set()
-    assert len(checks_of(content())) == 9
+    assert len(checks_of(content())) == 11
+
+
+def test_a_word_to_spot_must_be_in_its_sentence_exactly_once():
+    good = with_problem(0, kind="spot_mistake", prompt="Yesterday I go there.", answer="go")
+    assert "spot_fits" not in failing(good)
+    twice = with_problem(0, kind="spot_mistake", prompt="I go and go.", answer="go")
+    absent = with_problem(0, kind="spot_mistake", prompt="Yesterday I went.", answer="go")
+    assert "spot_fits" in failing(twice) and "spot_fits" in failing(absent)
+
+
+def test_a_sentence_to_correct_must_need_correcting():
+    same = with_problem(0, kind="rewrite", prompt="I went.", answer="I went")
+    assert "rewrite_differs" in failing(same)
+    fine = with_problem(0, kind="rewrite", prompt="I go yesterday.", answer="I went yesterday.")
+    assert "rewrite_differs" not in failing(fine)
+
+
+def test_a_built_lesson_is_decided_by_its_rules_without_a_judge():
+    passed = [rules.Check("a", True, "ok")]
+    assert rules.decide(passed, None, min_score=3, min_mean=3.5, judged=False).passed
+    assert not rules.decide(passed, None, min_score=3, min_mean=3.5).passed
+    failed = [rules.Check("a", False, "no")]
+    assert not rules.decide(failed, None, min_score=3, min_mean=3.5, judged=False).passed
 
 
 def test_every_check_gives_a_reason():
@@ -61,6 +84,20 @@ def test_fill_in_answer_too_long_for_its_blank_is_caught():
 def test_explanation_in_the_wrong_language_is_caught():
     spanish = "Cuando hablas de algo que ya pasó, usa el pasado simple. El verbo ir cambia."
     assert failing(content(explanation=spanish)) == {"explanation_language"}
+
+
+def test_quoted_english_words_do_not_make_an_explanation_english():
+    korean = (
+        "“he”, “she”, “it”과 단수 명사에는 “has”(“She has two brothers”), “I”, “you”, “we”, "
+        "“they”와 복수 명사에는 “have”를 써요."
+    )
+    assert "explanation_language" not in failing(
+        content(explanation=korean), language="ko", among={"en", "ko"}
+    )
+    english = "Use “has” with he, she and it, and “have” with I, you, we and they."
+    assert "explanation_language" in failing(
+        content(explanation=english), language="ko", among={"en", "ko"}
+    )
 
 
 def test_no_op_correction_is_caught():
@@ -100,4 +137,4 @@ def test_schema_limits_lengths_and_counts():
         ModuleContent.model_validate({**good_module(), "extra": 1})
     schema = ModuleContent.model_json_schema()
     assert schema["properties"]["title"]["maxLength"] == 80
-    assert schema["properties"]["problems"]["maxItems"] == 5
+    assert schema["properties"]["problems"]["maxItems"] == 8  # built lessons: 4 kinds x 2

@@ -2,6 +2,7 @@
 failures recorded with their reason, and the live events on the learner's socket."""
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -9,17 +10,26 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from conversations.models import Conversation
-from ops import jobs
+from core import jobs
 from ops.socket_testing import open_events_socket
-from ops.testing import drain_queue, wait_for, worker_process
+from ops.testing import drain_queue, make_worker, wait_for, worker_process
 from teaching import services
-from teaching.models import Module, ModuleStatus, Stage, TeachingRun
+from teaching.models import Module, ModuleStatus, Stage, TeachingRun, ValidationReport
+from teaching.services import runs
 from teaching.tests.conftest import group, module_for
 from teaching.tests.factories import judge
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def model_writes(request, settings):
+    """The orchestration is tested on the model's path (judged, some rejected); a run
+    with the builder on has its own tests, named "built"."""
+    settings.TEACHING_BUILD_LESSONS = "built" in request.node.name
 
 
 def started(alice, *, stage=Stage.FOCUS) -> TeachingRun:
@@ -227,24 +237,48 @@ def test_a_learner_wide_run_on_demand_teaches_from_every_conversation(alice, bob
     assert client.get(f"/api/v1/teaching/runs/{run.pk}/").json()["status"] == "done"
 
 
-def test_a_spent_quota_fails_the_run_at_once_with_the_reason(alice, scripted_llm, settings):
-    settings.LLM_DAILY_TOKEN_QUOTA = 1
+def _spent(user, *, allowance: str) -> None:
     from llm.models import LLMCall
 
     LLMCall.objects.create(
-        user=alice,
-        task="chat",
+        user=user,
+        task="chat" if allowance == "chat" else "module_generation",
         kind="stream",
         provider="scripted",
         model="m",
         prompt_tokens=5,
         completion_tokens=5,
+        allowance=allowance,
     )
+
+
+def test_a_spent_chat_allowance_does_not_stop_the_lessons(alice, scripted_llm, settings):
+    settings.LLM_DAILY_TOKEN_QUOTA = 1
+    _spent(alice, allowance="chat")
+    run = started(alice)
+    script_two_modules(scripted_llm)
+    drain_queue()
+    run.refresh_from_db()
+    assert (run.status, run.stage) == (jobs.JobStatus.DONE, Stage.DONE)
+
+
+def test_a_spent_background_allowance_defers_the_run_to_midnight(alice, scripted_llm, settings):
+    from llm.selectors import day_start
+
+    settings.LLM_BACKGROUND_DAILY_TOKENS = 1
+    _spent(alice, allowance="background")
     run = started(alice)
     drain_queue()
     run.refresh_from_db()
-    assert (run.status, run.attempts, run.stage) == (jobs.JobStatus.FAILED, 1, Stage.FOCUS)
-    assert "allowance" in run.error.lower() or "quota" in run.error.lower()
+    # Waiting, not failed: it resumes at its stage when the allowance renews.
+    assert (run.status, run.stage) == (jobs.JobStatus.QUEUED, Stage.FOCUS)
+    assert "allowance" in run.error.lower()
+    assert scripted_llm.calls == []
+    (task,) = DBTaskResult.objects.filter(args_kwargs__args=[run.pk], status="READY")
+    assert task.run_after == day_start() + timedelta(days=1)
+    from teaching import selectors
+
+    assert "allowance" in selectors.run_progress(run)["text"]  # what the page says
 
 
 def test_a_finished_clustering_run_starts_the_conversations_teaching_run(alice):
@@ -254,7 +288,7 @@ def test_a_finished_clustering_run_starts_the_conversations_teaching_run(alice):
     from analysis.models import ClusteringRun
     from analysis.services.clustering import clustering_changed
 
-    assert services.run_for_conversation in hooks.after_clustering
+    assert services.run_for_conversation in hooks.conversation_clustered.subscribers
     conversation = Conversation.objects.create(owner=alice, title="Weekend")
     clustering = ClusteringRun.objects.create(
         conversation=conversation, learner=alice, batches_done=1, status=jobs.JobStatus.DONE
@@ -265,3 +299,90 @@ def test_a_finished_clustering_run_starts_the_conversations_teaching_run(alice):
         assert not TeachingRun.objects.exists()  # only once the clustering is committed
 
     assert TeachingRun.objects.get().conversation == conversation
+
+
+def test_a_run_with_no_capable_model_ends_with_built_validated_lessons(alice, scripted_llm):
+    from teaching.tests.analysed import analysed_conversation
+
+    conversation = analysed_conversation(
+        alice, counts={"verb_tense": 3, "subject_verb_agreement": 3, "preposition": 3}
+    )
+    scripted_llm.set_default(text="not json at all")  # a model that cannot write
+    services.run_for_conversation(conversation.pk)
+    drain_queue()
+    modules = Module.objects.filter(conversation=conversation)
+    assert modules.count() == 3
+    assert set(modules.values_list("status", flat=True)) == {ModuleStatus.VALIDATED}
+    assert {m.source for m in modules} == {"built"}
+    run = TeachingRun.objects.get(conversation=conversation)
+    assert run.status == jobs.JobStatus.DONE
+
+
+def test_cancel_then_restart_of_a_running_run_leaves_the_first_attempt_nothing_to_write(
+    alice, scripted_llm, settings
+):
+    """A run cancelled while its model writes a lesson, then started again at once: the
+    first attempt, still waiting on the model, must store nothing when it comes back."""
+    settings.JOB_HEARTBEAT_SECONDS = 60  # no heartbeat tells the first attempt in time
+    run = started(alice)
+    scripted_llm.queue({"focuses": [{"group": 1, "reason": "a"}, {"group": 2, "reason": "b"}]})
+    held = scripted_llm.queue(json.dumps(module_for(1)), hold_after_chars=0)
+    for reply in (module_for(1), module_for(2), judge(4)):
+        scripted_llm.queue(reply)
+    # The restarted attempt's last call waits until the first attempt has come back.
+    last = scripted_llm.queue(json.dumps(judge(4)), hold_after_chars=0)
+    live = make_worker(batch=False, worker_id="race")
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: scripted_llm.pending == 4, timeout=60, what="the held lesson")
+        first_task = DBTaskResult.objects.get(status="RUNNING").pk
+        first = TeachingRun.objects.get(pk=run.pk)
+        assert jobs.cancel(first)
+        assert runs.run_restart(run=first)
+        wait_for(lambda: scripted_llm.pending == 0, timeout=60, what="the restarted run")
+        held.release()
+        wait_for(
+            lambda: DBTaskResult.objects.get(pk=first_task).status != "RUNNING",
+            timeout=30,
+            what="the first attempt to end",
+        )
+        calls = len(scripted_llm.calls)
+        last.release()
+        wait_for(
+            lambda: TeachingRun.objects.get(pk=run.pk).status == jobs.JobStatus.DONE,
+            timeout=60,
+            what="the restarted run to finish",
+        )
+    finally:
+        live.running = False
+        thread.join(timeout=20)
+
+    run.refresh_from_db()
+    assert (run.status, run.stage) == (jobs.JobStatus.DONE, Stage.DONE)
+    statuses = set(Module.objects.values_list("status", flat=True))
+    assert statuses == {ModuleStatus.VALIDATED} and Module.objects.count() == 2
+    assert ValidationReport.objects.count() == 2
+    assert len(scripted_llm.calls) == calls  # the first attempt asked the model no more
+
+
+def test_starting_a_learner_run_while_one_is_queued_returns_that_run(alice, api):
+    first = api.post("/api/v1/teaching/runs/")
+    again = api.post("/api/v1/teaching/runs/", {}, format="json")
+    assert (first.status_code, again.status_code) == (202, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert TeachingRun.objects.filter(learner=alice).count() == 1
+    # Once it is finished, a new request starts a new run.
+    TeachingRun.objects.filter(pk=first.json()["id"]).update(status=jobs.JobStatus.DONE)
+    assert api.post("/api/v1/teaching/runs/").status_code == 202
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"scope": "conversation"}, {"scope": 3}, {"unknown": 1}, [], "learner"],
+)
+def test_starting_a_run_refuses_unknown_fields_and_wrong_types(alice, api, body):
+    response = api.post("/api/v1/teaching/runs/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]
+    assert not TeachingRun.objects.exists()

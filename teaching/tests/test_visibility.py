@@ -59,7 +59,7 @@ def test_pages_show_visible_modules_only(alice, client, modules):
 
 def test_events_for_a_hidden_module_carry_no_module(alice, modules, monkeypatch):
     sent = []
-    monkeypatch.setattr(events, "send", lambda user_id, payload: sent.append(payload))
+    monkeypatch.setattr(events, "user_event_send", lambda user_id, payload: sent.append(payload))
     events._send_module(modules[ModuleStatus.REJECTED].pk)
     assert [e["type"] for e in sent] == ["teaching.run_updated"]
     sent.clear()

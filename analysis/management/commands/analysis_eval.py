@@ -1,10 +1,14 @@
-"""manage.py analysis_eval FILE: score the configured `analysis` profile on reference data.
+"""manage.py analysis_eval FILE: score what a learner is told on reference data.
 
-Reads M2 or JSONL, analyses every sentence through analyse_utterances (the profile's
-model, then ERRANT), and prints span-level precision, recall and F0.5 per error type,
-the false-alarm rate on sentences that need no change, and seconds per sentence; with
-gold families, the adjusted Rand index and purity of clustering the gold edits. The
-last line is one JSON summary (--json prints only that).
+Reads M2 or JSONL and runs each detector (analysis.detectors; settings.ANALYSIS_DETECTORS
+or --detectors, --no-model to leave the model out) on every sentence, one at a time as
+messages arrive. Prints each detector's own figures (all its edits, before the gate) and
+those of the combination the learner sees (the edits the precision gate shows, or with
+--no-gate all edits of the chosen detectors): span-level precision, recall and F0.5 per
+error type, the false-alarm rate on sentences that need no change, milliseconds per
+sentence, and the model-free pass's p50/p95; with gold families, the adjusted Rand index
+and purity of clustering the gold edits. The last line is one JSON summary (--json prints
+only that).
 """
 
 import json
@@ -14,10 +18,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis import annotate, evaluation
-from analysis.analyser import AnalysisInvalid, analyse_utterances
-from analysis.clustering import ErrorPoint, cluster_errors
-from analysis.schemas import UtteranceIn
+from analysis import detectors, marks
+from analysis.core import annotate, evaluation, scoring
+from analysis.core.clustering import ErrorPoint, cluster_errors
+from analysis.core.schemas import UtteranceIn
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
@@ -32,15 +36,50 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--json", action="store_true", help="print only the JSON summary")
         parser.add_argument("--limit", type=int, default=0, help="only the first N sentences")
+        parser.add_argument(
+            "--detectors", default="", help="comma-separated (default: ANALYSIS_DETECTORS)"
+        )
+        parser.add_argument("--no-model", action="store_true", help="leave the model out")
+        parser.add_argument(
+            "--no-gate", action="store_true", help="score every edit of the chosen detectors"
+        )
 
     def handle(self, *args, **options):
         rows = _read(options["file"], options["limit"])
-        hyps, invalid, seconds, rejected = _analyse(rows)
+        try:
+            names = _names(options)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        found = _analyse(rows, names, gated=not options["no_gate"])
         refs = [annotate.annotate_pairs([(r.source, c) for c in r.corrections]) for r in rows]
-        summary = _summary(rows, hyps, refs, invalid, seconds, rejected)
+        summary = _summary(
+            rows, found["shown"], refs, found["invalid"], found["seconds"], found["rejected"]
+        )
+        summary["detectors"] = {
+            name: {
+                **scoring.figures(rows, refs, [e[name] for e in found["edits"]]),
+                "ms_per_sentence": round(1000 * found["detector_seconds"][name] / len(rows), 2),
+            }
+            for name in names
+        }
+        summary["gated"] = not options["no_gate"]
+        summary["model_free_ms"] = found["model_free_ms"]
         if not options["json"]:
+            self.stdout.write(_detector_table(summary))
             self.stdout.write(_table(summary))
         self.stdout.write(json.dumps(summary, sort_keys=True))
+
+
+def _names(options) -> tuple[str, ...]:
+    if options["detectors"]:
+        names = detectors.parse_names(options["detectors"])
+    else:
+        names = detectors.configured(model=True)
+    if options["no_model"]:
+        names = tuple(n for n in names if n not in detectors.MODEL_DETECTORS)
+    if not names:
+        raise ValueError("no detectors to run")
+    return names
 
 
 def _read(path: Path, limit: int):
@@ -60,46 +99,77 @@ def _read(path: Path, limit: int):
     return rows
 
 
-def _analyse(rows):
-    """Edits per sentence; a chunk the model answers invalidly counts as no edits."""
-    per_call = settings.ANALYSIS_UTTERANCES_PER_CALL
-    hyps, invalid, rejected = [], 0, 0
+def _analyse(rows, names, *, gated: bool) -> dict:
+    """Every detector's edits per sentence and what is shown. The model-free detectors
+    run sentence by sentence as the per-message pass does (each timed with its gate);
+    the model by ANALYSIS_UTTERANCES_PER_CALL. A sentence the model fails on counts as
+    invalid and keeps its model-free edits."""
+    free = [n for n in names if n not in detectors.MODEL_DETECTORS]
+    model = [n for n in names if n in detectors.MODEL_DETECTORS]
+    table = marks.calibration_table()
+    annotate.warm()
+    detectors.warm(free)  # loading dictionaries is no sentence's cost
     started = time.perf_counter()
-    for i in range(0, len(rows), per_call):
-        chunk = [
-            UtteranceIn(key=str(i + n), text=r.source) for n, r in enumerate(rows[i : i + per_call])
-        ]
-        try:
-            analyses = analyse_utterances(chunk)
-        except AnalysisInvalid:
-            invalid += len(chunk)
-            hyps += [()] * len(chunk)
-            continue
-        hyps += [a.edits for a in analyses]
-        rejected += sum(1 for a in analyses if a.note)
-    return hyps, invalid, time.perf_counter() - started, rejected
+    edits, per_sentence = [], []
+    detector_seconds = dict.fromkeys(names, 0.0)
+    for n, row in enumerate(rows):
+        began = time.perf_counter()
+        found = marks.collect([UtteranceIn(key=str(n), text=row.source)], free)
+        if gated and free:
+            marks.gated(found, free, table=table)
+        per_sentence.append(time.perf_counter() - began)
+        edits.append(found.edits[0])
+        for name in free:
+            detector_seconds[name] += found.seconds.get(name, 0.0)
+    invalid = rejected = 0
+    per_call = settings.ANALYSIS_UTTERANCES_PER_CALL
+    for name in model:
+        for i in range(0, len(rows), per_call):
+            chunk = [
+                UtteranceIn(key=str(i + k), text=r.source)
+                for k, r in enumerate(rows[i : i + per_call])
+            ]
+            found = marks.collect(chunk, [name])
+            detector_seconds[name] += found.seconds.get(name, 0.0)
+            for k, analysis in enumerate(found.model.analyses):
+                edits[i + k][name] = found.edits[k][name]
+                invalid += analysis is None
+                rejected += bool(analysis is not None and analysis.note)
+    if gated:
+        shown = [g.shown for g in marks.gated(marks.Collected([], edits), names, table=table)]
+    else:
+        shown = [tuple(e for name in names for e in found_edits[name]) for found_edits in edits]
+    per_sentence.sort()
+    return {
+        "edits": edits,
+        "shown": shown,
+        "invalid": invalid,
+        "rejected": rejected,
+        "seconds": time.perf_counter() - started,
+        "detector_seconds": detector_seconds,
+        "model_free_ms": {
+            "p50": round(1000 * per_sentence[len(per_sentence) // 2], 2),
+            "p95": round(
+                1000 * per_sentence[min(len(per_sentence) - 1, int(0.95 * len(per_sentence)))], 2
+            ),
+        }
+        if free
+        else {},
+    }
 
 
 def _summary(rows, hyps, refs, invalid, seconds, rejected) -> dict:
     scores = evaluation.score(hyps, refs)
-    p, r, f = evaluation.prf(*scores.totals())
-    alarms, clean = evaluation.false_alarm_rate(rows, hyps)
     per_type = {}
     for kind in scores.types():
         tp, fp, fn = scores.tp[kind], scores.fp[kind], scores.fn[kind]
         tp_p, tp_r, tp_f = evaluation.prf(tp, fp, fn)
         per_type[kind] = {"tp": tp, "fp": fp, "fn": fn, "p": tp_p, "r": tp_r, "f0.5": tp_f}
-    tp, fp, fn = scores.totals()
+    totals = scoring.figures(rows, refs, hyps)
+    alarms, clean = totals["false_alarms"], totals["no_change_sentences"]
     summary = {
         "sentences": len(rows),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-        "precision": round(p, 4),
-        "recall": round(r, 4),
-        "f0.5": round(f, 4),
-        "false_alarms": alarms,
-        "no_change_sentences": clean,
+        **totals,
         "false_alarm_rate": round(alarms / clean, 4) if clean else None,
         "invalid": invalid,
         "rejected": rejected,
@@ -118,7 +188,14 @@ def _clustering(rows, refs) -> dict:
             continue
         for k, e in enumerate(sentence_refs[0]):
             points.append(
-                ErrorPoint(f"{n}:{k}", e.error_type, e.original, e.correction, e.features)
+                ErrorPoint(
+                    f"{n}:{k}",
+                    e.error_type,
+                    e.original,
+                    e.correction,
+                    e.features,
+                    source_type=e.source_type,
+                )
             )
             families.append(row.family)
     if len(points) < 2:
@@ -134,6 +211,20 @@ def _clustering(rows, refs) -> dict:
         "ari": round(adjusted_rand_score(families, predicted), 4),
         "purity": round(evaluation.purity(families, predicted), 4),
     }
+
+
+def _detector_table(s: dict) -> str:
+    lines = [scoring.header()]
+    for name, figures in s["detectors"].items():
+        lines.append(scoring.line(name, figures, figures["ms_per_sentence"]))
+    label = scoring.COMBINED if s["gated"] else "all edits"
+    lines.append(scoring.line(label, s, 1000 * s["seconds_per_sentence"]))
+    if s["model_free_ms"]:
+        lines.append(
+            f"model-free pass per sentence (detectors, ERRANT, gate): "
+            f"p50 {s['model_free_ms']['p50']:.1f} ms, p95 {s['model_free_ms']['p95']:.1f} ms"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def _table(s: dict) -> str:

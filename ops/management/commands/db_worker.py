@@ -5,7 +5,7 @@ stream for many seconds each, so here one thread claims tasks (with the stock cl
 code and row locks, so several processes still share the queue safely) and hands each to a
 pool of threads. It polls often but cheaply: a plain read first, the exclusive claim only
 when something is ready. A side thread keeps a heartbeat row fresh and runs the periodic
-jobs named in `settings.WORKER_PERIODIC_JOBS` (such as sweeping replies whose worker died).
+jobs declared with `@jobs.periodic` (such as sweeping jobs whose worker died).
 Models named in `settings.WORKER_WARMUPS` are loaded before the first claim.
 """
 
@@ -29,8 +29,9 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from core import jobs
+from core.db import release_connection
 from ops import wake
-from ops.db import release_connection
 from ops.models import WorkerHeartbeat
 
 logger = logging.getLogger("django_tasks_db")
@@ -177,15 +178,15 @@ class ConcurrentWorker(Worker):
             self.slots.release()
 
     def keep_alive(self) -> None:
-        jobs = {import_string(path): every for path, every in settings.WORKER_PERIODIC_JOBS.items()}
-        last_run = dict.fromkeys(jobs, 0.0)
+        periodic = jobs.periodic_jobs()
+        last_run = dict.fromkeys((job.name for job in periodic), 0.0)
         while self.running:
             try:
                 self.beat()
-                for job, every in jobs.items():
-                    if time.monotonic() - last_run[job] >= every:
-                        last_run[job] = time.monotonic()
-                        job()
+                for job in periodic:
+                    if time.monotonic() - last_run[job.name] >= getattr(settings, job.every):
+                        last_run[job.name] = time.monotonic()
+                        job.func()
             except Exception:
                 logger.exception("Worker heartbeat or periodic job failed; will try again")
             finally:

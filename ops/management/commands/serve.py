@@ -8,6 +8,7 @@ For several processes, run the web server and `manage.py db_worker` apart, with 
 
 import threading
 
+from channels.routing import get_default_application
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.crypto import get_random_string
@@ -59,8 +60,7 @@ def serve_daphne(host: str, port: int) -> None:
     # daphne.server installs Twisted's asyncio reactor on import; keep it local.
     from daphne.endpoints import build_endpoint_description_strings
 
-    from config.asgi import application
-
+    application = get_default_application()
     limit = settings.WEBSOCKET_MAX_MESSAGE_BYTES
     _daphne_server_class()(
         application=application,
@@ -89,6 +89,27 @@ def _daphne_server_class():
             factory.setProtocolOptions(failByDrop=False)
             self._ws_factory = factory
 
+        @property
+        def http_factory(self):
+            return self._http_factory
+
+        @http_factory.setter
+        def http_factory(self, factory) -> None:
+            # Requests that answer a bad multipart body and an oversized one as Uvicorn's
+            # do (ops.daphne_requests). Imported here: it loads Twisted's web server,
+            # which only a Daphne server needs (Uvicorn does not).
+            from ops.daphne_requests import ProductRequest
+
+            build = factory.buildProtocol
+
+            def build_protocol(addr):
+                protocol = build(addr)
+                protocol.requestFactory = ProductRequest
+                return protocol
+
+            factory.buildProtocol = build_protocol
+            self._http_factory = factory
+
     return Limited
 
 
@@ -102,6 +123,9 @@ def serve_uvicorn(host: str, port: int) -> None:
         lifespan="on",
         log_level="warning",
         access_log=False,
+        # The client address is settled by Django from TRUSTED_PROXIES
+        # (core.middleware); Uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+        proxy_headers=False,
         # Reply deltas are small frames: compressing each costs more CPU than it saves.
         ws_per_message_deflate=False,
         ws_max_size=settings.WEBSOCKET_MAX_MESSAGE_BYTES,

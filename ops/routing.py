@@ -1,5 +1,0 @@
-from django.urls import path
-
-from ops.consumers import UserEventsConsumer
-
-websocket_urlpatterns = [path("ws/events/", UserEventsConsumer.as_asgi())]
