@@ -8,6 +8,8 @@ per utterance) gets the scripted analysis of the sentence, which agrees with the
 """
 
 import json
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -147,7 +149,11 @@ def test_learner_sees_each_message_marked_as_sent_then_their_mistake_families(se
         assert not tip.is_visible()
         # The keyboard shows the correction, not only the mouse.
         assert "-s after he, she, it" in revealed(page, first, "focus")  # the note
-        page.keyboard.press("Tab")
+        # Escape hides the shown tip without moving the focus (it would cover the next
+        # message's marks), and does not cancel anything else.
+        page.keyboard.press("Escape")
+        shown = page.locator("#" + marks.first.get_attribute("aria-describedby"))
+        assert shown.evaluate(SHOWN_TEXT) is None
         assert revealed(page, marks.nth(1), "hover")
         clean = page.locator('.message.is-user[data-seq="19"] .analysis-summary')
         assert clean.inner_text() == "No clear mistakes found"
@@ -178,3 +184,60 @@ def test_learner_sees_each_message_marked_as_sent_then_their_mistake_families(se
         page.screenshot(
             path=str(SCREENSHOTS / "my-mistakes.png"), full_page=True, animations="disabled"
         )
+
+
+class MissedEvents:
+    """The learner's event socket loses every analysis event of its first connection, as
+    when a check finishes while the page loads or the network is down; `cut()` then
+    drops that connection, and the page connects again."""
+
+    def __init__(self) -> None:
+        self.routes = []
+        self.dropped = 0
+
+    def __call__(self, route) -> None:
+        upstream = route.connect_to_server()
+        self.routes.append(route)
+        first = len(self.routes) == 1
+
+        def to_page(message) -> None:
+            if first and json.loads(message).get("type", "").startswith("analysis."):
+                self.dropped += 1
+            else:
+                route.send(message)
+
+        upstream.on_message(to_page)
+
+    def cut(self) -> None:
+        self.routes[0].close(code=4000, reason="network hiccup")
+
+
+def analysed_seqs(page) -> set[int]:  # noqa: F811
+    """The learner messages the API has an analysis of, read as the page reads it."""
+    url = page.url.split("/conversations/")[0] + page.locator("#chat").get_attribute(
+        "data-analysis-url"
+    )
+    response = page.request.get(url, headers={"Accept": "application/json"})
+    assert response.ok, response.status
+    return {utterance["message_seq"] for utterance in response.json()["utterances"]}
+
+
+def test_a_mark_whose_event_was_missed_shows_once_the_socket_is_back(server, page):  # noqa: F811
+    server.script({"default": ANALYSED, "replies": [QUICK] * 2})
+    link = MissedEvents()
+    page.route_web_socket(re.compile(r"/ws/events/$"), link)
+    with server_log_on_failure(server):
+        start_conversation(page, CLEAN)
+        page.wait_for_selector(".message.is-assistant.is-complete", timeout=180_000)
+        send(page, SENTENCE, 1)  # message 3, checked after the page loaded its analysis
+        deadline = time.monotonic() + 60
+        while 3 not in analysed_seqs(page):
+            assert time.monotonic() < deadline, "the message was never checked"
+            page.wait_for_timeout(200)
+        assert link.dropped >= 1
+        assert page.locator('.message.is-user[data-seq="3"] .analysis-summary').count() == 0
+
+        link.cut()
+        marked_within(page, 3, 15)  # asked for on reconnecting, not waited for
+        assert len(link.routes) == 2
+        assert page.locator('.message.is-user[data-seq="3"] mark').first.inner_text() == "go"

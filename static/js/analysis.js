@@ -122,7 +122,11 @@
     }
 
     function learn(utterances) {
-      for (const utterance of utterances) known.set(utterance.message_seq, utterance);
+      for (const utterance of utterances) {
+        // An answer to an earlier request can land after a newer event: ids only grow.
+        const had = known.get(utterance.message_seq);
+        if (!had || had.id <= utterance.id) known.set(utterance.message_seq, utterance);
+      }
       applyAll();
     }
 
@@ -133,21 +137,46 @@
       if (announcer) announcer.textContent = "Your mistakes from this conversation are grouped: open My mistakes.";
     }
 
+    // A tip shown on hover or focus goes away with Escape, without moving the pointer or
+    // the focus (WCAG 1.4.13), and comes back when the mark is left and reached again.
+    // Captured first: the same key cancels a streaming reply, which the learner did not ask.
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !list) return;
+      const shown = Array.from(list.querySelectorAll(".analysis-error:hover, .analysis-error:focus-within"))
+        .filter((wrap) => !wrap.classList.contains("is-dismissed"));
+      if (!shown.length) return;
+      shown.forEach((wrap) => wrap.classList.add("is-dismissed"));
+      event.preventDefault();
+      event.stopPropagation();
+    }, true);
+    function undismiss(event) {
+      const wrap = event.target.closest && event.target.closest(".analysis-error");
+      if (wrap && !wrap.contains(event.relatedTarget)) wrap.classList.remove("is-dismissed");
+    }
+    if (list) {
+      list.addEventListener("mouseout", undismiss);
+      list.addEventListener("focusout", undismiss);
+    }
+
     // chat.js re-renders messages (resume, paging): put the marks back when it does.
     if (list) new MutationObserver(applyAll).observe(list, { childList: true, subtree: true });
 
-    if (chat.dataset.analysisUrl) {
+    // On every (re)connection of the event socket: a check that finished while the page
+    // loaded, or while the socket was down, sent its event to no one.
+    function refresh() {
+      if (!chat.dataset.analysisUrl) return;
       fetch(chat.dataset.analysisUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then((response) => (response.ok ? response.json() : null))
         .then((data) => { if (data) learn(data.utterances); })
         .catch(() => {});
     }
+    refresh();
     window.CoachEvents.listen("analysis.", (event) => {
       if (event.conversation_id !== conversationId) return;
       if (event.type === "analysis.batch_completed") learn(event.utterances);
       else if (event.type === "analysis.message_checked") learn([event.utterance]);
       else if (event.type === "analysis.clustering_completed") noteClusters();
-    });
+    }, { onOpen: refresh });
   }
 
   // --- "My mistakes": refresh in place when a clustering run completes -----------------
