@@ -4,6 +4,7 @@ and the clusters those mistakes fell into, as teaching.core.filtering's plain da
 from django.db.models import Prefetch
 
 from analysis.models import ClusterMember, DetectedError, UtteranceAnalysis
+from analysis.sources import OwnConversation
 from teaching.core.filtering import Mistake, Sentence
 from teaching.models import Scope, TeachingRun
 
@@ -13,7 +14,8 @@ def sentences_for(run: TeachingRun) -> list[Sentence]:
     utterances = UtteranceAnalysis.objects.filter(learner_id=run.learner_id, has_errors=True)
     members = ClusterMember.objects.filter(cluster__learner_id=run.learner_id)
     if run.conversation_id:
-        utterances = utterances.filter(batch__conversation_id=run.conversation_id)
+        # Checked messages too: a run may start before the model's last batch lands.
+        utterances = utterances.filter(OwnConversation(run.conversation_id).utterances())
         members = members.filter(
             cluster__scope=Scope.CONVERSATION, cluster__conversation_id=run.conversation_id
         )

@@ -5,7 +5,8 @@ creates the next batch only when no batch of the conversation is queued or runni
 batches run one after another in message order; when a batch finishes, its `on_change`
 schedules the next. A batch takes ANALYSIS_BATCH_SIZE learner messages, or whatever is
 left once the conversation has ended; with nothing left and every batch finished, the
-conversation's clustering run is scheduled.
+conversation's clustering run is scheduled. The first batch made after the end also
+queues a run over the model-free checks, so lessons need not wait for the model.
 """
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from analysis.core.schemas import UtteranceAnalysis as AnalysisResult
 from analysis.core.schemas import UtteranceIn
 from analysis.models import AnalysisBatch, BatchItem, ExternalConversation, UtteranceAnalysis
 from analysis.services import storing
-from analysis.services.clustering import clustering_schedule
+from analysis.services.clustering import clustering_schedule, clustering_schedule_at_end
 from analysis.sources import Source, message_position, message_text, source_of
 from core import jobs
 
@@ -43,6 +44,8 @@ def batches_schedule(*, source: Source) -> AnalysisBatch | None:
             return None
         batch = _batch_create(source, conversation, messages, batches)
         jobs.enqueue(batch)
+        if ended:
+            clustering_schedule_at_end(source=source, conversation=conversation)
     return batch
 
 

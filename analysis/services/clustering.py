@@ -21,8 +21,9 @@ from analysis.models import (
     DetectedError,
     ErrorCluster,
     Scope,
+    UtteranceAnalysis,
 )
-from analysis.sources import Source, source_of
+from analysis.sources import OwnConversation, Source, source_of
 from core import jobs
 from grammar import notes
 
@@ -44,6 +45,28 @@ def clustering_schedule(*, source: Source, conversation) -> ClusteringRun | None
     return run
 
 
+def clustering_schedule_at_end(*, source: Source, conversation) -> ClusteringRun | None:
+    """Within the caller's lock, as the conversation ends with its last batch queued:
+    queue a run now over what the model-free checks have marked, so the first lessons do
+    not wait for the model's pass (tens of seconds on the built-in model). The run after
+    the last batch replaces its clusters and restarts the lessons' run. Once per
+    conversation; not for external conversations (they have no checks), nor for one kept
+    private: its chat is purged once its lessons are made, and the last batch needs it."""
+    if not isinstance(source, OwnConversation) or not conversation.keep_raw_messages:
+        return None
+    if ClusteringRun.objects.filter(**source.fields).exists():
+        return None
+    analysed = UtteranceAnalysis.objects.filter(source.utterances())
+    if not DetectedError.objects.filter(shown=True, utterance__in=analysed).exists():
+        return None
+    done = AnalysisBatch.objects.filter(**source.fields, status=jobs.JobStatus.DONE).count()
+    run = ClusteringRun.objects.create(
+        **source.fields, batches_done=done, learner_id=source.learner_id(conversation)
+    )
+    jobs.enqueue(run)
+    return run
+
+
 def clustering_rerun(*, run: ClusteringRun) -> bool:
     with transaction.atomic():
         return jobs.retry(run)
@@ -61,7 +84,10 @@ def clustering_changed(run: ClusteringRun) -> None:
 def clustering_process(run: ClusteringRun) -> None:
     """The job's work: cluster the run's errors and replace the stored clusters."""
     source = source_of(run)
-    ours = _errors(DetectedError.objects.filter(shown=True, **_prefixed(source.fields)))
+    # Every analysis of the conversation: a run at End may come before the last batch,
+    # and clusters the model-free checks of the messages that batch is still analysing.
+    analysed = UtteranceAnalysis.objects.filter(source.utterances())
+    ours = _errors(DetectedError.objects.filter(shown=True, utterance__in=analysed))
     everything = _errors(
         DetectedError.objects.filter(shown=True, utterance__learner_id=run.learner_id)
     )
@@ -70,14 +96,20 @@ def clustering_process(run: ClusteringRun) -> None:
     with transaction.atomic():
         if not jobs.still_mine(run):
             return
+        present = _still_there([*ours, *everything])
         ErrorCluster.objects.filter(scope=Scope.CONVERSATION, **source.fields).delete()
         ErrorCluster.objects.filter(scope=Scope.LEARNER, learner_id=run.learner_id).delete()
-        _store(run, ours_clusters, scope=Scope.CONVERSATION, where=source.fields)
-        _store(run, all_clusters, scope=Scope.LEARNER, where={})
+        _store(run, ours_clusters, present, scope=Scope.CONVERSATION, where=source.fields)
+        _store(run, all_clusters, present, scope=Scope.LEARNER, where={})
 
 
-def _prefixed(fields: dict[str, int]) -> dict[str, int]:
-    return {f"utterance__batch__{name}": value for name, value in fields.items()}
+def _still_there(errors: Sequence[DetectedError]) -> set[str]:
+    """The keys of the errors that still exist, locked until the clusters are stored. A
+    batch that finished while the run embedded replaced the model-free checks' analyses
+    of its messages, errors and all; their members would break the foreign key, and the
+    run that follows that batch clusters the new ones."""
+    rows = DetectedError.objects.select_for_update().filter(pk__in=[e.pk for e in errors])
+    return {str(pk) for pk in rows.values_list("pk", flat=True)}
 
 
 def _errors(queryset) -> list[DetectedError]:
@@ -123,8 +155,11 @@ def _note_title(pattern: Pattern, family: Sequence[ErrorPoint]) -> str | None:
     return title if count * 2 > len(family) else None
 
 
-def _store(run: ClusteringRun, clusters: list, *, scope: str, where: dict) -> None:
-    for rank, cluster in enumerate(clusters, start=1):
+def _store(
+    run: ClusteringRun, clusters: list, present: set[str], *, scope: str, where: dict
+) -> None:
+    kept = [(c, [k for k in c.keys if k in present]) for c in clusters]
+    for rank, (cluster, keys) in enumerate(((c, k) for c, k in kept if k), start=1):
         row = ErrorCluster.objects.create(
             run=run,
             scope=scope,
@@ -135,10 +170,10 @@ def _store(run: ClusteringRun, clusters: list, *, scope: str, where: dict) -> No
             name=cluster.name[:200],
             description=cluster.description,
             error_type=cluster.error_type,
-            size=len(cluster.keys),
+            size=len(keys),
             score=cluster.score,
             top_edits=[list(edit) for edit in cluster.top_edits],
         )
         ClusterMember.objects.bulk_create(
-            ClusterMember(cluster=row, error_id=int(key)) for key in cluster.keys
+            ClusterMember(cluster=row, error_id=int(key)) for key in keys
         )

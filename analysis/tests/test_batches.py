@@ -1,6 +1,7 @@
 """Batches: every ANALYSIS_BATCH_SIZE learner messages, in order, each analysed once; the
 end of a conversation analyses the rest and clusters; failures are retried, then shown."""
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +37,8 @@ from conversations import services as conversation_services
 from conversations.models import Message
 from core import jobs
 from ops.testing import make_worker, worker_process
+from teaching.models import Module, TeachingRun
+from teaching.pipeline import advance
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("pipeline_settings")]
 
@@ -79,11 +82,119 @@ def test_the_end_analyses_the_leftovers_then_clusters(scripted_llm, alice):
 
     assert [b.items.count() for b in batches(conversation)] == [10, 3]
     assert UtteranceAnalysis.objects.filter(has_errors=True).count() == 13
-    run = ClusteringRun.objects.get()
+    # One run at the end over what the checks marked, one once the last batch is in.
+    at_end, run = ClusteringRun.objects.order_by("pk")
+    assert (at_end.status, at_end.batches_done) == ("done", 1)
     assert (run.status, run.batches_done, run.conversation) == ("done", 2, conversation)
     cluster = ErrorCluster.objects.get(scope="conversation", conversation=conversation)
     assert cluster.size == 13
     assert ErrorCluster.objects.filter(scope="learner", learner=alice).count() == 1
+
+
+AGREEMENT = [
+    "He go to school every day.",
+    "She go to the park after school.",
+    "My brother go to the gym every morning.",
+]
+
+
+@pytest.fixture
+def checked_too(settings, tmp_path, scripted_llm):
+    """The product's model-free detectors beside the scripted model, which the batch asks
+    (and which agrees with them): the checks mark each message as it is sent."""
+    settings.ANALYSIS_DETECTORS = ["harper", "spelling", "rules", "model"]
+    settings.ANALYSIS_CALIBRATION_FILE = str(trusted_model_table(tmp_path, merge=True))
+    scripted_llm.queue(analysis_reply([t.replace(" go ", " goes ") for t in AGREEMENT]))
+
+
+def test_the_end_clusters_the_checked_messages_before_the_models_last_batch(checked_too, alice):
+    conversation = chat(alice, AGREEMENT)
+    drain_queue()  # the replies and the model-free checks: no batch yet
+
+    conversation_services.conversation_end(conversation=conversation)
+    at_end = ClusteringRun.objects.get()
+    (batch,) = batches(conversation)
+    assert (at_end.status, at_end.batches_done, batch.status) == ("queued", 0, "queued")
+    jobs.run(ClusteringRun, at_end.pk, work=services.clustering_process)
+
+    # The lessons can start now: the model has not looked at these messages yet.
+    cluster = ErrorCluster.objects.get(scope="conversation", conversation=conversation)
+    assert (cluster.run_id, cluster.size) == (at_end.pk, 3)
+    assert AnalysisBatch.objects.get().status == "queued"
+
+    drain_queue()
+    after = ClusteringRun.objects.order_by("pk").last()
+    assert (after.status, after.batches_done) == ("done", 1)
+    cluster = ErrorCluster.objects.get(scope="conversation", conversation=conversation)
+    assert (cluster.run_id, cluster.size) == (after.pk, 3)
+    assert ClusteringRun.objects.count() == 2
+
+
+def test_the_first_lesson_is_built_before_the_models_last_batch_lands(checked_too, alice):
+    conversation = chat(alice, AGREEMENT)
+    drain_queue()
+    conversation_services.conversation_end(conversation=conversation)
+    at_end = ClusteringRun.objects.get()
+    jobs.run(ClusteringRun, at_end.pk, work=services.clustering_process)
+
+    run = TeachingRun.objects.get(conversation=conversation)  # queued by the clustering
+    jobs.run(TeachingRun, run.pk, work=advance)
+    assert AnalysisBatch.objects.get().status == "queued"
+    (lesson,) = Module.objects.filter(run=run)
+    assert (lesson.status, lesson.source, lesson.error_type) == (
+        "validated",
+        "built",
+        "subject_verb_agreement",
+    )
+    assert "He ___ to school every day." in json.dumps(lesson.content)
+
+    # The model's pass lands, the conversation is clustered again and its run goes
+    # through once more: the lesson stays, and is not made twice.
+    drain_queue()
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert list(Module.objects.filter(run__conversation=conversation)) == [lesson]
+
+
+def test_a_private_conversation_is_clustered_only_after_the_models_last_batch(checked_too, alice):
+    conversation = chat(alice, AGREEMENT)
+    conversation.keep_raw_messages = False
+    conversation.save(update_fields=["keep_raw_messages"])
+    drain_queue()
+
+    conversation_services.conversation_end(conversation=conversation)
+    # Its chat is purged once its lessons are made; the model's batch still needs it.
+    assert not ClusteringRun.objects.exists()
+    drain_queue()
+    assert ClusteringRun.objects.get().batches_done == 1
+
+
+def test_a_batch_landing_while_the_run_clusters_leaves_no_dangling_member(
+    checked_too, alice, monkeypatch
+):
+    conversation = chat(alice, AGREEMENT)
+    drain_queue()
+    conversation_services.conversation_end(conversation=conversation)
+    at_end, (batch,) = ClusteringRun.objects.get(), batches(conversation)
+    clusters_of = services.clustering._clusters_of
+
+    def batch_lands_meanwhile(errors, *, user):
+        found = clusters_of(errors, user=user)
+        jobs.run(AnalysisBatch, batch.pk, work=services.batch_process)
+        return found
+
+    monkeypatch.setattr(services.clustering, "_clusters_of", batch_lands_meanwhile)
+    jobs.run(ClusteringRun, at_end.pk, work=services.clustering_process)
+
+    # The checks' errors it read are gone with their analyses: nothing of them is kept,
+    # and the run is not failed for it; the run after the batch clusters the new ones.
+    at_end.refresh_from_db()
+    assert at_end.status == "done"
+    assert not ErrorCluster.objects.filter(run=at_end, scope="conversation").exists()
+    monkeypatch.undo()
+    drain_queue()
+    cluster = ErrorCluster.objects.get(scope="conversation", conversation=conversation)
+    assert cluster.size == 3 and cluster.run.batches_done == 1
 
 
 def test_the_end_with_nothing_left_clusters_at_once(scripted_llm, alice):

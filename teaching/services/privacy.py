@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from teaching.models import CollectionItem, Focus, PurgeLog, TeachingRun
@@ -30,7 +31,10 @@ def conversation_purge_raw(*, conversation) -> PurgeLog:
         analyses = 0
         utterances = _model("analysis.UtteranceAnalysis")
         if utterances is not None:
-            _, gone = utterances.objects.filter(batch__conversation=conversation).delete()
+            # The model-free checks' analyses too: a message whose batch failed keeps its
+            # check's, with the learner's sentence in it.
+            ours = Q(batch__conversation=conversation) | Q(message__conversation=conversation)
+            _, gone = utterances.objects.filter(ours).delete()
             analyses = gone.get("analysis.UtteranceAnalysis", 0)
         _trim_teaching_copies(conversation)
         _, removed = conversation.messages.all().delete()

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from analysis.models import UtteranceAnalysis
 from conversations.models import Conversation
 from core import jobs
 from ops.socket_testing import open_events_socket
@@ -150,12 +151,17 @@ def test_a_model_outage_is_retried_then_failed_with_a_reason(alice, scripted_llm
 def test_a_private_conversation_loses_its_raw_chat_when_the_run_ends(alice, scripted_llm):
     run = started(alice)
     conversation = run.conversation
-    conversation.messages.create(seq=1, role="user", content="Yesterday I go to the market.")
+    said = conversation.messages.create(seq=1, role="user", content="Yesterday I go to the market.")
     conversation.messages.create(seq=2, role="assistant", content="Nice!")
+    # The model-free check's analysis, which no batch replaced (the batch failed, say).
+    UtteranceAnalysis.objects.create(
+        learner=alice, message=said, message_seq=1, text=said.content, has_errors=True
+    )
     Conversation.objects.filter(pk=conversation.pk).update(keep_raw_messages=False)
     script_two_modules(scripted_llm)
     drain_queue()
     assert conversation.messages.count() == 0
+    assert not UtteranceAnalysis.objects.filter(text=said.content).exists()
     assert Module.objects.count() == 2  # derived results stay
     assert run.learner.purge_logs.get().messages_removed == 2
     run.refresh_from_db()

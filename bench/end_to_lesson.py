@@ -1,0 +1,156 @@
+"""From "End conversation" to the first lesson on the learner's socket, on the running
+product with the built-in model, driven from outside as a learner's browser does.
+
+    .venv/bin/python bench/end_to_lesson.py [--runs 5] [--messages 3]
+
+Starts `manage.py serve` on the embedded defaults (SQLite, the built-in SmolLM2 model,
+nothing scripted). Each run is a new learner who writes `--messages` sentences with real
+mistakes through the REST API, waits for each reply and for the marks on each message
+(the model-free check, within a second), opens her event socket (/ws/events/, a bearer
+token) and ends the conversation. Measured: seconds from the End request to the first
+`teaching.module_ready` frame, and to the events on the way (the model's analysis batch,
+the clustering). Prints each run and p50 / p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "a-long-practice-passphrase"
+SENTENCES = (
+    "He go to school every day.",
+    "My sister go to work by bus.",
+    "Yesterday I go to the cinema with my friends.",
+    "She have two brothers and one sister.",
+)
+SIGN_UP = """
+from accounts.services import learner_sign_up
+for name in {names!r}:
+    learner_sign_up(username=name, password={password!r}, native_language='es',
+                    target_language='en', level='B1')
+"""
+
+
+def wait_for(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise SystemExit(f"Timed out waiting for {what}")
+
+
+def replied(http: httpx.Client, conversation: int, count: int) -> bool:
+    messages = http.get(f"/api/v1/conversations/{conversation}/").json()["messages"]
+    done = [m for m in messages if m["role"] == "assistant" and m["status"] != "streaming"]
+    return len(done) >= count and messages[-1]["status"] in ("complete", "failed")
+
+
+def checked(http: httpx.Client, conversation: int, count: int) -> bool:
+    found = http.get(f"/api/v1/conversations/{conversation}/analysis/").json()
+    return len(found["utterances"]) >= count
+
+
+def chat(http: httpx.Client, sentences: tuple[str, ...]) -> int:
+    """A conversation with one message per sentence, each replied to and marked."""
+    created = http.post("/api/v1/conversations/", json={"text": sentences[0]})
+    created.raise_for_status()
+    conversation = created.json()["id"]
+    wait_for(lambda: replied(http, conversation, 1), 300, "the first reply")
+    for n, text in enumerate(sentences[1:], start=2):
+        http.post(f"/api/v1/conversations/{conversation}/messages/", json={"text": text})
+        wait_for(lambda n=n: replied(http, conversation, n), 300, f"reply {n}")
+    wait_for(lambda: checked(http, conversation, len(sentences)), 60, "the marks")
+    return conversation
+
+
+def end_and_time(server_url: str, http: httpx.Client, conversation: int) -> dict[str, float]:
+    """Seconds from End to each first event of the chain, the first lesson last."""
+    socket = connect(
+        server_url.replace("http://", "ws://") + "/ws/events/",
+        additional_headers={"Authorization": http.headers["Authorization"]},
+        origin=server_url,
+        open_timeout=30,
+    )
+    seen: dict[str, float] = {}
+    try:
+        started = time.perf_counter()
+        http.post(f"/api/v1/conversations/{conversation}/end/").raise_for_status()
+        while "teaching.module_ready" not in seen:
+            left = 600 - (time.perf_counter() - started)
+            if left <= 0:
+                raise SystemExit(f"No lesson within 600 s; events seen: {seen}")
+            frame = json.loads(socket.recv(timeout=left))
+            seen.setdefault(frame.get("type", "?"), time.perf_counter() - started)
+    finally:
+        socket.close()
+    return seen
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--messages", type=int, default=3, choices=range(1, len(SENTENCES) + 1))
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from bench import common
+    from conversations.tests.browser_support import ProductServer
+
+    product = ProductServer(
+        Path(tempfile.mkdtemp(prefix="end-to-lesson-")), script={}, env={"LLM_PROVIDER": "local"}
+    )
+    names = [f"learner{n}" for n in range(args.runs)]
+    firsts, batches = [], []
+    try:
+        product.start()
+        product.manage("shell", "-c", SIGN_UP.format(names=names, password=PASSWORD))
+        for name in names:
+            with httpx.Client(base_url=product.url, timeout=60) as http:
+                token = http.post(
+                    "/api/v1/auth/token/", json={"username": name, "password": PASSWORD}
+                ).json()["access"]
+                http.headers["Authorization"] = f"Bearer {token}"
+                conversation = chat(http, SENTENCES[: args.messages])
+                seen = end_and_time(product.url, http, conversation)
+            first = seen["teaching.module_ready"]
+            firsts.append(first)
+            batch = seen.get("analysis.batch_completed")
+            if batch is not None:
+                batches.append(batch)
+            chain = ", ".join(
+                f"{kind} {at:.2f} s" for kind, at in sorted(seen.items(), key=lambda kv: kv[1])
+            )
+            print(f"{name}: first lesson {first:.2f} s after End ({chain})", flush=True)
+    except BaseException:
+        print(product.log()[-4000:], file=sys.stderr)
+        raise
+    finally:
+        product.stop()
+    print(
+        f"End -> first lesson, {len(firsts)} runs of {args.messages} messages, built-in model: "
+        f"p50 {statistics.median(firsts):.2f} s, p95 {common.percentile(firsts, 95):.2f} s, "
+        f"max {max(firsts):.2f} s"
+    )
+    if batches:
+        print(f"  the model's last analysis batch landed: p50 {statistics.median(batches):.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
