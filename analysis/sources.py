@@ -53,7 +53,9 @@ class Source(Protocol):
 @dataclass(frozen=True)
 class _ConversationRow:
     """What both kinds read alike from their conversation row: `model` (with an
-    `ended_at`), which the rows of the pipeline point at through `field`."""
+    `ended_at`), which the rows of the pipeline point at through `field`. A kind adds
+    no dataclass fields, so it inherits the frozen `pk`, equality (same kind, same pk)
+    and hashing as they are."""
 
     pk: int
     model: ClassVar[type[Model]]
@@ -70,7 +72,6 @@ class _ConversationRow:
         return self.model.objects.filter(pk=self.pk, ended_at__isnull=False).exists()
 
 
-@dataclass(frozen=True)
 class OwnConversation(_ConversationRow):
     """A chat with our tutor (conversations.Conversation)."""
 
@@ -128,7 +129,6 @@ class OwnConversation(_ConversationRow):
         return contexts
 
 
-@dataclass(frozen=True)
 class ExternalSource(_ConversationRow):
     """A conversation posted by another system (analysis.ExternalConversation)."""
 
