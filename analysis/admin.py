@@ -1,6 +1,8 @@
 """Staff views of the analysis: batches (failures first to find, re-run action),
 utterances with their errors, clusters, integrations with their learners and API keys."""
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from rest_framework_api_key.admin import APIKeyModelAdmin
 
@@ -19,6 +21,18 @@ from analysis.models import (
     IntegrationLearner,
     UtteranceAnalysis,
 )
+
+
+def rerun_action(description: str, rerun: Callable[..., bool], counted: str):
+    """The "re-run the selected failed ones" action of a model whose rows a service can
+    queue again (`rerun(row)` is whether it did)."""
+
+    @admin.action(description=description)
+    def rerun_selected(model_admin: admin.ModelAdmin, request, queryset) -> None:
+        queued = sum(rerun(row) for row in queryset)
+        model_admin.message_user(request, f"{queued} {counted} queued again.", messages.SUCCESS)
+
+    return rerun_selected
 
 
 class BatchItemInline(admin.TabularInline):
@@ -53,10 +67,11 @@ class AnalysisBatchAdmin(admin.ModelAdmin):
         model-free edits stood, and the learner was told nothing)."""
         return "\n".join(batch.model_failures) or "None"
 
-    @admin.action(description="Re-run the selected failed batches")
-    def rerun(self, request, queryset) -> None:
-        queued = sum(services.batch_rerun(batch=batch) for batch in queryset)
-        self.message_user(request, f"{queued} batch(es) queued again.", messages.SUCCESS)
+    rerun = rerun_action(
+        "Re-run the selected failed batches",
+        lambda batch: services.batch_rerun(batch=batch),
+        "batch(es)",
+    )
 
 
 class DetectedErrorInline(admin.TabularInline):
@@ -110,10 +125,11 @@ class ClusteringRunAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "attempts", "error", "finished_at")
     actions = ["rerun"]
 
-    @admin.action(description="Re-run the selected failed clustering runs")
-    def rerun(self, request, queryset) -> None:
-        queued = sum(services.clustering_rerun(run=run) for run in queryset)
-        self.message_user(request, f"{queued} run(s) queued again.", messages.SUCCESS)
+    rerun = rerun_action(
+        "Re-run the selected failed clustering runs",
+        lambda run: services.clustering_rerun(run=run),
+        "run(s)",
+    )
 
 
 class IntegrationLearnerInline(admin.TabularInline):

@@ -16,24 +16,13 @@ urlpatterns = [
         ("analysis/retry", api.ConversationAnalysisRetryView),
     ),
     path("me/analysis/", api.MyAnalysisView.as_view(), name="me-analysis"),
-    re_path(
-        rf"^analysis/conversations/{EXTERNAL_ID}/messages/$",
-        api.ExternalMessagesView.as_view(),
-        name="external-messages",
-    ),
-    re_path(
-        rf"^analysis/conversations/{EXTERNAL_ID}/end/$",
-        api.ExternalEndView.as_view(),
-        name="external-end",
-    ),
-    re_path(
-        rf"^analysis/conversations/{EXTERNAL_ID}/retry/$",
-        api.ExternalRetryView.as_view(),
-        name="external-retry",
-    ),
-    re_path(
-        rf"^analysis/conversations/{EXTERNAL_ID}/$",
-        api.ExternalDetailView.as_view(),
-        name="external-conversation",
-    ),
+    *[
+        re_path(rf"^analysis/conversations/{EXTERNAL_ID}/{action}$", view.as_view(), name=name)
+        for action, view, name in (
+            ("messages/", api.ExternalMessagesView, "external-messages"),
+            ("end/", api.ExternalEndView, "external-end"),
+            ("retry/", api.ExternalRetryView, "external-retry"),
+            ("", api.ExternalDetailView, "external-conversation"),
+        )
+    ],
 ]

@@ -8,10 +8,10 @@ source of a batch, a clustering run or a cluster.
 """
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from analysis.core.schemas import ContextLine
 from analysis.models import ExternalConversation, ExternalMessage
@@ -51,21 +51,33 @@ class Source(Protocol):
 
 
 @dataclass(frozen=True)
-class OwnConversation:
-    """A chat with our tutor (conversations.Conversation)."""
+class _ConversationRow:
+    """What both kinds read alike from their conversation row: `model` (with an
+    `ended_at`), which the rows of the pipeline point at through `field`. A kind adds
+    no dataclass fields, so it inherits the frozen `pk`, equality (same kind, same pk)
+    and hashing as they are."""
 
     pk: int
-    item_field = "message"
+    model: ClassVar[type[Model]]
+    field: ClassVar[str]
 
     @property
     def fields(self) -> dict[str, int]:
-        return {"conversation_id": self.pk}
+        return {self.field: self.pk}
 
-    def lock(self) -> Conversation:
-        return Conversation.objects.select_for_update().get(pk=self.pk)
+    def lock(self) -> Any:
+        return self.model.objects.select_for_update().get(pk=self.pk)
 
     def is_ended(self) -> bool:
-        return Conversation.objects.filter(pk=self.pk, ended_at__isnull=False).exists()
+        return self.model.objects.filter(pk=self.pk, ended_at__isnull=False).exists()
+
+
+class OwnConversation(_ConversationRow):
+    """A chat with our tutor (conversations.Conversation)."""
+
+    model = Conversation
+    field = "conversation_id"
+    item_field = "message"
 
     def utterances(self) -> Q:
         # The model-free pass's analyses have no batch yet.
@@ -117,22 +129,12 @@ class OwnConversation:
         return contexts
 
 
-@dataclass(frozen=True)
-class ExternalSource:
+class ExternalSource(_ConversationRow):
     """A conversation posted by another system (analysis.ExternalConversation)."""
 
-    pk: int
+    model = ExternalConversation
+    field = "external_conversation_id"
     item_field = "external_message"
-
-    @property
-    def fields(self) -> dict[str, int]:
-        return {"external_conversation_id": self.pk}
-
-    def lock(self) -> ExternalConversation:
-        return ExternalConversation.objects.select_for_update().get(pk=self.pk)
-
-    def is_ended(self) -> bool:
-        return ExternalConversation.objects.filter(pk=self.pk, ended_at__isnull=False).exists()
 
     def utterances(self) -> Q:
         return Q(batch__external_conversation_id=self.pk)

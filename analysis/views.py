@@ -18,6 +18,7 @@ from analysis.core import charts
 from analysis.serializers import type_label
 from analysis.sources import OwnConversation
 from conversations import selectors as conversation_selectors
+from conversations.models import Conversation
 from core.shortcuts import or_404
 
 
@@ -39,9 +40,7 @@ def my_mistakes(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def conversation_mistakes(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    conversation = or_404(
-        conversation_selectors.conversation_get_for, request.user, conversation_id
-    )
+    conversation = _own_conversation(request, conversation_id)
     source = OwnConversation(conversation.pk)
     clusters = list(selectors.clusters_for_source(source))
     trend = selectors.learner_trend(request.user, clusters)
@@ -64,15 +63,18 @@ def conversation_mistakes(request: HttpRequest, conversation_id: int) -> HttpRes
 @require_POST
 def conversation_mistakes_retry(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """The learner's "Try again" for the conversation's failed batches."""
-    conversation = or_404(
-        conversation_selectors.conversation_get_for, request.user, conversation_id
-    )
+    conversation = _own_conversation(request, conversation_id)
     queued = services.batches_rerun_failed(source=OwnConversation(conversation.pk))
     if queued:
         messages.success(request, "Analysing those messages again; the results appear here.")
     else:
         messages.info(request, "Nothing to retry: no part of the analysis has failed.")
     return redirect("conversation-mistakes", conversation_id=conversation.pk)
+
+
+def _own_conversation(request: HttpRequest, conversation_id: int) -> Conversation:
+    """The learner's conversation; another learner's is a 404 like a missing one."""
+    return or_404(conversation_selectors.conversation_get_for, request.user, conversation_id)
 
 
 def _page(clusters: list, trend: selectors.Trend) -> dict:

@@ -4,7 +4,10 @@ Uploads answer at once (201, or 200 for content already uploaded); ingestion run
 the background and its progress is pushed on /ws/events/.
 """
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from collections.abc import Callable
+from typing import ClassVar
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -92,27 +95,35 @@ class DocumentDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CancelView(APIView):
-    @extend_schema(
-        operation_id="documents_cancel",
+def ingestion_action(operation_id: str, summary: str):
+    """The schema of an IngestionActionView: the views differ only in these words."""
+    return extend_schema(
+        operation_id=operation_id,
         tags=TAGS,
-        summary="Stop indexing a document",
+        summary=summary,
         request=None,
         responses={200: DocumentSerializer, **errors(404, 409)},
     )
+
+
+# POST hands the learner's document to one ingestion service (`act`) and answers with the
+# document as it then stands. A comment, not a docstring: drf-spectacular would publish a
+# docstring as each operation's description.
+class IngestionActionView(APIView):
+    act: ClassVar[Callable[..., object]]
+
     def post(self, request: Request, pk: int) -> Response:
-        services.ingestion_cancel(document=selectors.document_get_for(request.user, pk))
+        type(self).act(document=selectors.document_get_for(request.user, pk))
         return document_response(request, pk, status.HTTP_200_OK)
 
 
-class RetryView(APIView):
-    @extend_schema(
-        operation_id="documents_retry",
-        tags=TAGS,
-        summary="Index a failed or cancelled document again",
-        request=None,
-        responses={200: DocumentSerializer, **errors(404, 409)},
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        services.ingestion_retry(document=selectors.document_get_for(request.user, pk))
-        return document_response(request, pk, status.HTTP_200_OK)
+@extend_schema_view(post=ingestion_action("documents_cancel", "Stop indexing a document"))
+class CancelView(IngestionActionView):
+    act = services.ingestion_cancel
+
+
+@extend_schema_view(
+    post=ingestion_action("documents_retry", "Index a failed or cancelled document again")
+)
+class RetryView(IngestionActionView):
+    act = services.ingestion_retry

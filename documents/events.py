@@ -4,38 +4,14 @@ documents API tells the truth to a client that missed one."""
 
 from core.events import user_event_on_commit
 from documents.models import Document, Ingestion
+from documents.serializers import IngestionSerializer
 
 _TYPES = {"done": "document.ready", "failed": "document.failed"}
 
 
 def ingestion_data(ingestion: Ingestion) -> dict:
-    return {
-        "status": ingestion.status,
-        "stage": ingestion.stage,
-        "done": ingestion.done,
-        "total": ingestion.total,
-        "error": ingestion.error,
-        "attempts": ingestion.attempts,
-        "label": progress_label(ingestion),
-    }
-
-
-def progress_label(ingestion: Ingestion) -> str:
-    if ingestion.status == "done":
-        return f"Ready: {ingestion.total} passages indexed"
-    if ingestion.status == "failed":
-        return f"Failed: {ingestion.error}"
-    if ingestion.status == "cancelled":
-        return "Cancelled"
-    if ingestion.status == "queued":
-        return "Waiting to start"
-    return {
-        "waiting": "Starting",
-        "parsed": "Read the file",
-        "chunked": f"Cut into {ingestion.total} passages",
-        "embedded": f"Embedded {ingestion.done} of {ingestion.total}",
-        "indexed": f"Indexed {ingestion.total} passages",
-    }.get(ingestion.stage, ingestion.stage)
+    # The same shape as the API's, so a page updates a document from either alike.
+    return dict(IngestionSerializer(ingestion).data)
 
 
 def document_event(document_id: int, ingestion: Ingestion) -> dict:

@@ -89,6 +89,22 @@ class CallRecord:
         return round((self.first_token_at - self.started) * 1000)
 
 
+class _Recorded:
+    """A read-only attribute of a reply that its CallRecord holds, as the call has filled
+    it in so far (the same name on both)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    def __get__(self, reply: "StreamingReply | None", owner: type | None = None) -> Any:
+        if reply is None:
+            return self
+        return getattr(reply._record, self._name)
+
+    def __set__(self, reply: "StreamingReply", value: Any) -> None:
+        raise AttributeError(f"{self._name} is read from the call's record")
+
+
 class StreamingReply:
     """Iterate for text deltas. `close()` cancels from any thread, promptly.
 
@@ -176,29 +192,12 @@ class StreamingReply:
     def cancelled(self) -> bool:
         return self._record.status == "cancelled"
 
-    @property
-    def model(self) -> str:
-        return self._record.model
-
-    @property
-    def provider(self) -> str:
-        return self._record.provider
-
-    @property
-    def prompt_tokens(self) -> int:
-        return self._record.prompt_tokens
-
-    @property
-    def completion_tokens(self) -> int:
-        return self._record.completion_tokens
-
-    @property
-    def call_id(self) -> int | None:
-        return self._record.call_id
-
-    @property
-    def cache_hit(self) -> bool:
-        return self._record.cache_hit
+    model = _Recorded()
+    provider = _Recorded()
+    prompt_tokens = _Recorded()
+    completion_tokens = _Recorded()
+    call_id = _Recorded()
+    cache_hit = _Recorded()
 
 
 _END = object()
