@@ -8,8 +8,9 @@ nothing scripted). Each run is a new learner who writes `--messages` sentences w
 mistakes through the REST API, waits for each reply and for the marks on each message
 (the model-free check, within a second), opens her event socket (/ws/events/, a bearer
 token) and ends the conversation. Measured: seconds from the End request to the first
-`teaching.module_ready` frame, and to the events on the way (the model's analysis batch,
-the clustering). Prints each run and p50 / p95.
+`teaching.module_ready` frame, and to the events on the way (the clustering at End, the
+model's last batch, the clustering after it), then how many lessons the conversation has
+once its lessons' run went through again. Prints each run and p50 / p95.
 """
 
 from __future__ import annotations
@@ -77,26 +78,32 @@ def chat(http: httpx.Client, sentences: tuple[str, ...]) -> int:
 
 
 def end_and_time(server_url: str, http: httpx.Client, conversation: int) -> dict[str, float]:
-    """Seconds from End to each first event of the chain, the first lesson last."""
-    socket = connect(
+    """Seconds from End to each first event of the chain: the first lesson, then the
+    model's last batch and the clustering after it (`clustered again`)."""
+    seen: dict[str, float] = {}
+    with connect(
         server_url.replace("http://", "ws://") + "/ws/events/",
         additional_headers={"Authorization": http.headers["Authorization"]},
         origin=server_url,
         open_timeout=30,
-    )
-    seen: dict[str, float] = {}
-    try:
+    ) as socket:
         started = time.perf_counter()
         http.post(f"/api/v1/conversations/{conversation}/end/").raise_for_status()
-        while "teaching.module_ready" not in seen:
+        while "clustered again" not in seen:
             left = 600 - (time.perf_counter() - started)
             if left <= 0:
-                raise SystemExit(f"No lesson within 600 s; events seen: {seen}")
-            frame = json.loads(socket.recv(timeout=left))
-            seen.setdefault(frame.get("type", "?"), time.perf_counter() - started)
-    finally:
-        socket.close()
+                raise SystemExit(f"The chain did not finish within 600 s; events seen: {seen}")
+            kind = json.loads(socket.recv(timeout=left)).get("type", "?")
+            at = time.perf_counter() - started
+            if kind == "analysis.clustering_completed" and "analysis.batch_completed" in seen:
+                kind = "clustered again"
+            seen.setdefault(kind, at)
     return seen
+
+
+def lessons(http: httpx.Client, conversation: int) -> int:
+    found = http.get(f"/api/v1/conversations/{conversation}/lessons/").json()
+    return len(found["modules"])
 
 
 def main() -> int:
@@ -128,6 +135,8 @@ def main() -> int:
                 http.headers["Authorization"] = f"Bearer {token}"
                 conversation = chat(http, SENTENCES[: args.messages])
                 seen = end_and_time(product.url, http, conversation)
+                time.sleep(2)  # the lessons' run again, after the last clustering
+                made = lessons(http, conversation)
             first = seen["teaching.module_ready"]
             firsts.append(first)
             batch = seen.get("analysis.batch_completed")
@@ -136,7 +145,10 @@ def main() -> int:
             chain = ", ".join(
                 f"{kind} {at:.2f} s" for kind, at in sorted(seen.items(), key=lambda kv: kv[1])
             )
-            print(f"{name}: first lesson {first:.2f} s after End ({chain})", flush=True)
+            print(
+                f"{name}: first lesson {first:.2f} s after End ({chain}); {made} lessons",
+                flush=True,
+            )
     except BaseException:
         print(product.log()[-4000:], file=sys.stderr)
         raise

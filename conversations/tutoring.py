@@ -404,6 +404,16 @@ class ComposedReply:
         self.dropped = 0
 
     def __iter__(self) -> Iterator[str]:
+        try:
+            yield from self._composed()
+        finally:
+            # `checked` stops reading at its sentence limit or another speaker's turn:
+            # the model's stream must end there, not whenever it is collected.
+            stop = getattr(self.model_stream, "stop", None)
+            if stop is not None:
+                stop()
+
+    def _composed(self) -> Iterator[str]:
         plan = self.plan
         if plan.opening:
             yield plan.opening

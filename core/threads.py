@@ -44,4 +44,6 @@ class StreamThreads:
                 job()
             except Exception:
                 logger.exception("A job of thread pool %s failed", self.name)
+            # Not kept until the next job: what it holds (a model stream, say) is freed now.
+            job = None
             self._idle.put(inbox)

@@ -163,6 +163,16 @@ class StreamingReply:
         self._events.close()
         self._end("cancelled")
 
+    def stop(self) -> None:
+        """The reader has what it wants (a sentence limit, another speaker's turn): end
+        the generation now, from the thread that iterates, and record the call as
+        answered with the text read. Left unread, the provider's stream would hold its
+        model (the built-in one serves one call at a time) until garbage collection."""
+        if self._done:
+            return
+        self._events.close()
+        self._end("ok")
+
     def __enter__(self) -> "StreamingReply":
         return self
 

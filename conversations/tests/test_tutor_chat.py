@@ -7,7 +7,7 @@ import pytest
 from analysis.models import UtteranceAnalysis
 from conversations import services, tutoring
 from conversations.tests.conftest import drain_queue, first_reply
-from llm.models import ReplyStyle, TaskProfile
+from llm.models import LLMCall, ReplyStyle, TaskProfile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,6 +59,23 @@ def test_the_models_grammar_claims_and_role_play_are_left_out(scripted_llm, guid
     _, reply = ask(alice, "Hello, I am Ana and I like music.")
 
     assert reply.content == "Nice to meet you! What do you like to do?"
+
+
+def test_a_reply_cut_at_another_speakers_turn_ends_the_models_call(scripted_llm, guided, alice):
+    scripted_llm.queue(
+        "Nice to meet you! What do you like to do?\nJessica: I like to dance. " + "La " * 50,
+        chunk_size=3,
+    )
+
+    _, reply = ask(alice, "Hello, I am Ana and I like music.")
+
+    # The model's stream is ended where the reply stops, and its call recorded with what
+    # was read: left open, it held the built-in model from background work (the analysis
+    # waited for ever) and the call was never counted.
+    assert reply.content == "Nice to meet you! What do you like to do?"
+    call = LLMCall.objects.get(task="chat")
+    assert call.status == "ok"
+    assert 0 < call.completion_tokens < 40
 
 
 def test_a_reply_with_nothing_left_asks_a_question(scripted_llm, guided, alice):

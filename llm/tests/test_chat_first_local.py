@@ -7,6 +7,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 import llm
+from conversations import tutoring
 from llm.models import LLMCall, TaskProfile
 from llm.providers import get_provider
 
@@ -86,3 +87,21 @@ def test_a_reply_queued_behind_analysis_and_lessons_starts_within_the_bar(local_
     # Stepping aside delayed the background work; it still finished its calls.
     assert LLMCall.objects.filter(task="analysis").exists()
     assert LLMCall.objects.filter(task="module_generation").exists()
+
+
+def test_a_reply_cut_after_its_first_sentence_gives_the_model_back_at_once(local_llm):
+    TaskProfile.objects.filter(name="chat").update(max_tokens=120)
+    plan = tutoring.Composition(
+        style=tutoring.GUIDED,
+        messages=[{"role": "user", "content": "Tell me five facts about cats, one per line."}],
+        max_sentences=1,
+    )
+    # The reply is kept referenced, as the worker's thread kept its last job.
+    reply = plan.stream(lambda messages: llm.stream("chat", messages))
+    text = "".join(reply)
+
+    assert text.strip()
+    gate = get_provider("local")._gate
+    assert gate.acquire(priority=1, timeout=5), "the cut reply still holds the model"
+    gate.release()
+    assert LLMCall.objects.get(task="chat").status == "ok"
