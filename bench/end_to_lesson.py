@@ -60,13 +60,11 @@ for name in {names!r}:
 
 
 def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise SystemExit(f"Timed out waiting for {what}")
+    """ops.testing's wait, at a pace that leaves the server to the model: each look is a
+    request. Imported here: that module needs Django set up, which main() does."""
+    from ops.testing import wait_for as waited
+
+    return waited(check, timeout, what, every=0.2)
 
 
 def replied(http: httpx.Client, conversation: int, count: int) -> bool:

@@ -86,13 +86,15 @@ def worker(transactional_db) -> Iterator[ConcurrentWorker]:
 
 # A wait ends as soon as what it waits for happens: the bound only matters when it never
 # does, and a loaded 2-core machine (a CI run beside other work) is slow, not broken.
-def wait_for(predicate: Callable[[], object], timeout: float = 30.0, what: str = "it") -> object:
+def wait_for(
+    predicate: Callable[[], object], timeout: float = 30.0, what: str = "it", every: float = 0.01
+) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(0.01)
+        time.sleep(every)
     raise AssertionError(f"Timed out waiting for {what}")
 
 
