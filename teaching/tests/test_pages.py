@@ -1,7 +1,10 @@
 """The learner's lesson pages render what they promise."""
 
-from teaching.models import ModuleStatus
+import pytest
+
+from teaching.models import Module, ModuleStatus
 from teaching.services import learning
+from teaching.templatetags.teaching_tags import review_topic
 from teaching.tests.helpers import module_row
 
 
@@ -38,7 +41,8 @@ def test_home_page_lists_lessons_due_today_and_the_review_walks_through_them(ali
     learning.collection_save(learner=alice, module_id=module.pk)
     client.force_login(alice)
     home = client.get("/").content.decode()
-    assert "Due today" in home and module.title in home
+    # Listed by what it is about: a built lesson's title holds its answer.
+    assert "Due today" in home and "Past simple</a>" in home
     step = client.get("/lessons/review/next/")
     assert step.status_code == 302 and step.url == f"/lessons/{module.pk}/?review=1"
     # The review: the lesson's items in another order, the explanation after answering.
@@ -117,3 +121,18 @@ def test_a_run_with_no_mistake_worth_a_lesson_says_so(alice, client):
     client.force_login(alice)
     page = client.get(f"/lessons/conversations/{conversation.pk}/").content.decode()
     assert "No mistake came up often enough here for a lesson" in page
+
+
+@pytest.mark.parametrize(
+    ("cluster_name", "error_type", "shown"),
+    [
+        ("Past participle after *have*", "verb_form", "Past participle after *have*"),
+        ("Verb tense: *go* \u2192 *went*", "verb_tense", "Verb tense"),
+        ("", "subject_verb_agreement", "Subject-verb agreement"),
+    ],
+)
+def test_a_lesson_due_for_review_is_named_without_its_answer(cluster_name, error_type, shown):
+    module = Module(
+        title="Past simple: went, not go", cluster_name=cluster_name, error_type=error_type
+    )
+    assert review_topic(module) == shown
