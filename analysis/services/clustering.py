@@ -108,8 +108,12 @@ def _still_there(errors: Sequence[DetectedError]) -> set[str]:
     batch that finished while the run embedded replaced the model-free checks' analyses
     of its messages, errors and all; their members would break the foreign key, and the
     run that follows that batch clusters the new ones."""
-    rows = DetectedError.objects.select_for_update().filter(pk__in=[e.pk for e in errors])
-    return {str(pk) for pk in rows.values_list("pk", flat=True)}
+    # No ordering: the model's orders by its utterance, an outer join PostgreSQL will not
+    # lock through.
+    rows = DetectedError.objects.select_for_update(of=("self",)).filter(
+        pk__in=[e.pk for e in errors]
+    )
+    return {str(pk) for pk in rows.order_by().values_list("pk", flat=True)}
 
 
 def _errors(queryset) -> list[DetectedError]:
